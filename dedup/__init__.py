@@ -1,0 +1,17 @@
+"""dedup: find near-duplicate, partially copied and rewritten news articles.
+
+>>> from dedup import Detector
+>>> Detector().compare("A short note.", "A short note!").relation
+'exact'
+"""
+
+from dedup.config import DedupConfig
+from dedup.detector import Detector, Scan
+from dedup.io import read_paths
+from dedup.types import Cluster, Document, Match, Scores, ScanReport, SentencePair, Skipped
+
+__all__ = [
+    "Cluster", "DedupConfig", "Detector", "Document", "Match", "Scan", "ScanReport", "Scores",
+    "SentencePair", "Skipped", "read_paths",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,177 @@
+"""Command line: a thin layer over :class:`dedup.Detector`.
+
+    dedup scan PATH [PATH ...] [--output FILE] [--clusters FILE]
+    dedup compare A B [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from dedup.config import DedupConfig
+from dedup.detector import Detector
+from dedup.io import read_paths, read_text_file
+from dedup.normalize import BinaryInputError
+from dedup.types import Match, Skipped
+
+
+def _config_args(parser: argparse.ArgumentParser) -> None:
+    d = DedupConfig()
+    g = parser.add_argument_group("detection settings (defaults are tuned for news)")
+    g.add_argument("--shingle-kind", choices=("word", "char"), default=d.shingle_kind)
+    g.add_argument("--shingle-size", type=int, default=d.shingle_size)
+    g.add_argument("--num-perm", type=int, default=d.num_perm)
+    g.add_argument("--lsh-threshold", type=float, default=d.lsh_threshold)
+    g.add_argument("--near-duplicate-jaccard", type=float, default=d.near_duplicate_jaccard)
+    g.add_argument("--partial-containment", type=float, default=d.partial_containment)
+    g.add_argument("--rewrite-score", type=float, default=d.rewrite_score)
+    g.add_argument("--no-rewrites", action="store_true", help="copies only: skip rewrite detection")
+    g.add_argument("--seed", type=int, default=d.seed)
+
+
+def _config(args: argparse.Namespace) -> DedupConfig:
+    return DedupConfig(
+        shingle_kind=args.shingle_kind, shingle_size=args.shingle_size, num_perm=args.num_perm,
+        lsh_threshold=args.lsh_threshold, near_duplicate_jaccard=args.near_duplicate_jaccard,
+        partial_containment=args.partial_containment, rewrite_score=args.rewrite_score,
+        detect_rewrites=not args.no_rewrites, seed=args.seed,
+    )
+
+
+class _Progress:
+    """A one-line progress display on stderr, only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+        self.last = 0.0
+
+    def __call__(self, stage: str, count: int) -> None:
+        now = time.monotonic()
+        if self.enabled and now - self.last > 0.2:
+            self.last = now
+            sys.stderr.write(f"\r\x1b[K{stage}: {count:,}")
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r\x1b[K")
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    det = Detector(_config(args))
+    docs = read_paths(args.paths, args.id_field, args.text_field, tuple(args.date_field), args.url_field)
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    progress = _Progress()
+    scan = det.scan(docs, progress=progress)
+    matches: list[Match] = []
+    try:
+        for match in scan:
+            matches.append(match)
+            out.write(json.dumps(match.to_dict(), ensure_ascii=False) + "\n")
+            out.flush()
+    finally:
+        progress.done()
+        if args.output:
+            out.close()
+        if args.clusters:
+            with open(args.clusters, "w", encoding="utf-8") as f:
+                for c in det.cluster(matches):
+                    f.write(json.dumps({"members": list(c.members), "source": c.source}, ensure_ascii=False) + "\n")
+        print(scan.report.summary(), file=sys.stderr)
+        for skipped in scan.report.skipped_examples[: args.show_skipped]:
+            print(f"  skipped {skipped.id}: {skipped.reason} {skipped.detail}".rstrip(), file=sys.stderr)
+    return 130 if scan.report.interrupted else 0
+
+
+def _read_for_compare(path: str) -> str:
+    doc = read_text_file(Path(path), path)
+    if isinstance(doc, Skipped):
+        raise SystemExit(f"dedup compare: cannot read {path}: {doc.reason} ({doc.detail})")
+    return doc.text
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    det = Detector(_config(args))
+    try:
+        match = det.compare(_read_for_compare(args.a), _read_for_compare(args.b), ids=("a", "b"))
+    except BinaryInputError as e:
+        raise SystemExit(f"dedup compare: {e}")
+    if args.json:
+        print(json.dumps(match.to_dict(), ensure_ascii=False))
+    else:
+        print(render_verdict(match, args.a, args.b))
+    return 0
+
+
+def render_verdict(match: Match, name_a: str, name_b: str) -> str:
+    s = match.scores
+    names = {"a": name_a, "b": name_b}
+    if match.relation is None:
+        verdict = "unrelated (no copy or rewrite found)"
+    else:
+        verdict = match.relation.replace("_", " ")
+        if match.source:
+            derived = "b" if match.source == "a" else "a"
+            verdict += f": {names[derived]} was derived from {names[match.source]} (by {match.direction_basis})"
+        else:
+            verdict += ": direction unknown"
+    lines = [
+        f"a: {name_a}", f"b: {name_b}", f"verdict: {verdict}", f"similarity: {match.similarity:.3f}",
+        f"shingle jaccard {s.jaccard:.3f}, containment a in b {s.containment_a:.3f}, b in a {s.containment_b:.3f}; "
+        f"aligned sentences {s.aligned_sentences}, coverage a {s.alignment_a:.3f}, b {s.alignment_b:.3f}",
+    ]
+    if match.evidence:
+        width = max(30, (shutil.get_terminal_size((100, 20)).columns - 10) // 2)
+        lines += ["", "corresponding sentences (a | b):"]
+        for p in match.evidence:
+            left = textwrap.wrap(p.a_text, width) or [""]
+            right = textwrap.wrap(p.b_text, width) or [""]
+            lines.append(f"- a#{p.a_index} ~ b#{p.b_index}  similarity {p.similarity:.2f}")
+            for k in range(max(len(left), len(right))):
+                l = left[k] if k < len(left) else ""
+                r = right[k] if k < len(right) else ""
+                lines.append(f"  {l:<{width}} | {r}")
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dedup", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    scan = sub.add_parser("scan", help="find related pairs in a corpus; JSON Lines out")
+    scan.add_argument("paths", nargs="+", help="directories of text files, or .jsonl / .jsonl.gz files")
+    scan.add_argument("-o", "--output", help="write pairs here instead of stdout")
+    scan.add_argument("--clusters", help="write clusters (JSON Lines) to this file")
+    scan.add_argument("--id-field", default="id")
+    scan.add_argument("--text-field", default="text")
+    scan.add_argument("--date-field", action="append", default=None,
+                      help="JSONL field with the publication date (repeatable; default: published, date)")
+    scan.add_argument("--url-field", default="url")
+    scan.add_argument("--show-skipped", type=int, default=10, help="list this many skipped records on stderr")
+    _config_args(scan)
+    scan.set_defaults(func=cmd_scan)
+
+    compare = sub.add_parser("compare", help="explain how two text files relate")
+    compare.add_argument("a")
+    compare.add_argument("b")
+    compare.add_argument("--json", action="store_true", help="one JSON object, as a scan line")
+    _config_args(compare)
+    compare.set_defaults(func=cmd_compare)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "date_field", None) is None and args.command == "scan":
+        args.date_field = ["published", "date"]
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

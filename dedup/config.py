@@ -1,0 +1,71 @@
+"""Every tunable parameter of the pipeline, in one frozen dataclass.
+
+>>> from dedup import DedupConfig
+>>> cfg = DedupConfig()                       # defaults tuned for news articles
+>>> cfg.shingle_size, cfg.num_perm
+(5, 128)
+>>> strict = cfg.replace(near_duplicate_jaccard=0.8)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class DedupConfig:
+    # shingle: what a document's set of features is
+    shingle_kind: Literal["word", "char"] = "word"
+    shingle_size: int = 5
+    stem_length: int = 6  # content words are truncated to this many characters ("prefix stemming")
+
+    # sign: MinHash (one-permutation hashing with optimal densification)
+    num_perm: int = 128
+    seed: int = 1
+
+    # index: LSH over the copy signatures (shingles) and over the topic signatures (content stems)
+    lsh_threshold: float = 0.4
+    rewrite_num_perm: int = 64
+    rewrite_lsh_threshold: float = 0.2
+    lsh_weights: tuple[float, float] = (0.5, 0.5)  # false positive, false negative
+    max_bucket_size: int = 64  # larger LSH buckets are linked as a chain, not all pairs
+
+    # verify / relate
+    near_duplicate_jaccard: float = 0.5
+    partial_containment: float = 0.5
+    sentence_similarity: float = 0.25  # min weighted Dice of two sentences' content stems to align them
+    sentence_min_shared: int = 3  # and at least this many shared content stems
+    rewrite_score: float = 0.15  # min similarity-weighted share of a text covered by aligned sentences
+    rewrite_min_sentences: int = 3
+    direction_margin: float = 0.1  # min coverage asymmetry to name a source without dates
+    detect_rewrites: bool = True
+
+    # input hygiene
+    min_tokens: int = 8
+    max_doc_chars: int = 2_000_000  # news pages are far smaller; larger inputs are reported skips
+    batch_size: int = 512
+
+    def __post_init__(self) -> None:
+        checks = {
+            "shingle_size >= 1": self.shingle_size >= 1,
+            "num_perm >= 8": self.num_perm >= 8,
+            "rewrite_num_perm >= 8": self.rewrite_num_perm >= 8,
+            "0 < lsh_threshold < 1": 0 < self.lsh_threshold < 1,
+            "0 < rewrite_lsh_threshold < 1": 0 < self.rewrite_lsh_threshold < 1,
+            "0 < near_duplicate_jaccard <= 1": 0 < self.near_duplicate_jaccard <= 1,
+            "0 < partial_containment <= 1": 0 < self.partial_containment <= 1,
+            "0 < sentence_similarity <= 1": 0 < self.sentence_similarity <= 1,
+            "0 < rewrite_score <= 1": 0 < self.rewrite_score <= 1,
+            "max_bucket_size >= 2": self.max_bucket_size >= 2,
+            "stem_length >= 3": self.stem_length >= 3,
+            "batch_size >= 1": self.batch_size >= 1,
+            "shingle_kind in ('word', 'char')": self.shingle_kind in ("word", "char"),
+        }
+        failed = [name for name, ok in checks.items() if not ok]
+        if failed:
+            raise ValueError("invalid DedupConfig: " + ", ".join(failed))
+
+    def replace(self, **changes) -> "DedupConfig":
+        return dataclasses.replace(self, **changes)

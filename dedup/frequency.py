@@ -1,0 +1,43 @@
+"""Document frequencies of content stems, for IDF weights in sentence alignment.
+
+Counts live in a fixed-size hashed table (a count sketch without the minimum):
+memory stays constant for any corpus, tables from several workers add up, and
+collisions only make a rare stem look a little more common (a lower weight).
+
+>>> import numpy as np
+>>> df = DocumentFrequency(bits=10)
+>>> df.add(np.array([0, 2, 3]), np.array([7, 8, 7], np.uint64))
+>>> df.n_docs, df.idf(np.array([7, 8, 9], np.uint64)).round(2).tolist()
+(2, [0.69, 1.1, 1.1])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class DocumentFrequency:
+    def __init__(self, bits: int = 22):
+        self.counts = np.zeros(1 << bits, np.int32)
+        self.n_docs = 0
+
+    def _slot(self, stems: np.ndarray) -> np.ndarray:
+        return (np.asarray(stems, np.uint64) & np.uint64(len(self.counts) - 1)).astype(np.int64)
+
+    def add(self, offsets: np.ndarray, stems: np.ndarray) -> None:
+        """Count each stem once per document segment ``stems[offsets[i]:offsets[i+1]]``."""
+        doc = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+        pairs = np.unique(np.stack((doc.astype(np.uint64), np.asarray(stems, np.uint64))), axis=1)
+        np.add.at(self.counts, self._slot(pairs[1]), 1)
+        self.n_docs += len(offsets) - 1
+
+    def merge(self, other: "DocumentFrequency") -> None:
+        self.counts += other.counts
+        self.n_docs += other.n_docs
+
+    def idf(self, stems: np.ndarray) -> np.ndarray:
+        """Smoothed inverse document frequency, log(1 + N / df); uniform before any document is added."""
+        if self.n_docs == 0:
+            return np.ones(len(stems))
+        df = np.maximum(self.counts[self._slot(stems)], 1)
+        return np.log1p(self.n_docs / df)

@@ -1,0 +1,105 @@
+"""Stage 4: LSH banding over signature matrices; candidate pairs only.
+
+The signature is cut into ``bands`` bands of ``rows`` slots. Two documents are
+candidates when any band agrees. Bands and rows come from the threshold by
+minimising the weighted area of false positives below it and of false
+negatives above it.
+
+Bucketing sorts each band's 64-bit keys with numpy; there are no Python
+dicts of lists. A bucket larger than ``max_bucket_size`` (boilerplate pages,
+templates, mass copies) is linked as a chain of neighbours rather than as all
+its pairs, so it costs linear, not quadratic, work; clustering still joins
+all its members.
+
+>>> bands, rows = optimal_bands(0.5, 128)
+>>> bands * rows <= 128
+True
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from dedup.hashing import mix64, seeded_uint64
+
+
+def _candidate_probability(s: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    return 1.0 - (1.0 - s**rows) ** bands
+
+
+@lru_cache(maxsize=64)
+def optimal_bands(threshold: float, num_perm: int, weights: tuple[float, float] = (0.5, 0.5)) -> tuple[int, int]:
+    """(bands, rows) minimising w_fp * FP area + w_fn * FN area around ``threshold``."""
+    below = np.linspace(0.0, threshold, 201)
+    above = np.linspace(threshold, 1.0, 201)
+    best, best_cost = (1, num_perm), np.inf
+    for bands in range(1, num_perm + 1):
+        for rows in range(1, num_perm // bands + 1):
+            fp = np.trapezoid(_candidate_probability(below, bands, rows), below)
+            fn = np.trapezoid(1.0 - _candidate_probability(above, bands, rows), above)
+            cost = weights[0] * fp + weights[1] * fn
+            if cost < best_cost - 1e-12:
+                best, best_cost = (bands, rows), cost
+    return best
+
+
+def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """(n_docs, bands) uint64 keys: a hash of each band's slots."""
+    n = signatures.shape[0]
+    used = signatures[:, : bands * rows].astype(np.uint64).reshape(n, bands, rows)
+    weights = _row_weights(rows)
+    with np.errstate(over="ignore"):
+        keys = (mix64(used) * weights).sum(axis=2, dtype=np.uint64)
+        return mix64(keys ^ np.arange(bands, dtype=np.uint64))
+
+
+@lru_cache(maxsize=16)
+def _row_weights(rows: int) -> np.ndarray:
+    return seeded_uint64(0, "band-row", rows) | np.uint64(1)
+
+
+def bucket_pairs(keys: np.ndarray, max_bucket_size: int) -> np.ndarray:
+    """Pairs (i, j), i < j, of rows of ``keys`` (one band, shape (n,)) sharing a key."""
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    new_run = np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1]))
+    run_id = np.cumsum(new_run) - 1
+    run_start = np.flatnonzero(new_run)
+    run_size = np.diff(np.concatenate((run_start, [len(keys)])))
+    size_of = run_size[run_id]
+    pairs = []
+    # chains for oversized buckets
+    big = size_of > max_bucket_size
+    nxt = np.flatnonzero(big[:-1] & (run_id[:-1] == run_id[1:]))
+    pairs.append(np.stack((order[nxt], order[nxt + 1]), axis=1))
+    # all pairs for the others: offsets d = 1 .. size-1
+    members = np.flatnonzero((size_of > 1) & ~big)
+    d = 1
+    while len(members):
+        partner = members + d
+        same = (partner < len(keys)) & (run_id[np.minimum(partner, len(keys) - 1)] == run_id[members])
+        members = members[same]
+        pairs.append(np.stack((order[members], order[members + d]), axis=1))
+        d += 1
+    out = np.concatenate(pairs) if pairs else np.zeros((0, 2), np.int64)
+    return np.sort(out, axis=1)
+
+
+def candidate_pairs(signatures: np.ndarray, threshold: float, weights=(0.5, 0.5), max_bucket_size: int = 64,
+                    valid: np.ndarray | None = None) -> np.ndarray:
+    """Unique candidate pairs (i, j), i < j, sorted, over all bands. ``valid`` masks rows to index."""
+    n, num_perm = signatures.shape
+    bands, rows = optimal_bands(threshold, num_perm, tuple(weights))
+    index = np.arange(n) if valid is None else np.flatnonzero(valid)
+    keys = band_keys(signatures[index], bands, rows)
+    found = [index[bucket_pairs(keys[:, b], max_bucket_size)] for b in range(bands)]
+    return unique_pairs(np.concatenate(found) if found else np.zeros((0, 2), np.int64))
+
+
+def unique_pairs(pairs: np.ndarray) -> np.ndarray:
+    if not len(pairs):
+        return np.zeros((0, 2), np.int64)
+    pairs = pairs.astype(np.int64)
+    return np.unique(pairs, axis=0)

@@ -1,0 +1,115 @@
+"""Reading scraped corpora: directories of text files and JSON Lines files.
+
+Every record becomes a :class:`~dedup.types.Document` or, when it cannot be
+read, a :class:`~dedup.types.Skipped` with a reason, so the scan can count and
+report it. Nothing is dropped silently.
+
+>>> import tempfile, pathlib
+>>> d = pathlib.Path(tempfile.mkdtemp()); _ = (d / "x.txt").write_text("Hello there.")
+>>> [doc.id for doc in read_paths([d])]
+['x.txt']
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from dedup.normalize import BinaryInputError, decode_bytes
+from dedup.types import Document, Skipped
+
+DEFAULT_DATE_FIELDS = ("published", "date")
+_DATE_FORMATS = ("%d-%b-%Y %H:%M:%S.%f", "%d-%b-%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y", "%Y/%m/%d",
+                 "%a, %d %b %Y %H:%M:%S %z", "%a, %d %b %Y %H:%M:%S %Z")
+
+
+def parse_date(value) -> datetime | None:
+    """A naive UTC datetime from a datetime or a date string; None when it cannot be read."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        text = str(value).strip()
+        parsed = None
+        try:
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            for fmt in _DATE_FORMATS:
+                try:
+                    parsed = datetime.strptime(text, fmt)
+                    break
+                except ValueError:
+                    continue
+        if parsed is None:
+            return None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    return parsed
+
+
+def read_paths(paths: Iterable[str | os.PathLike], id_field: str = "id", text_field: str = "text",
+               date_fields: tuple[str, ...] = DEFAULT_DATE_FIELDS, url_field: str = "url") -> Iterator[Document | Skipped]:
+    for path in map(Path, paths):
+        if path.is_dir():
+            yield from read_directory(path)
+        elif path.name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
+            yield from read_jsonl(path, id_field, text_field, date_fields, url_field)
+        elif path.is_file():
+            yield read_text_file(path, path.name)
+        else:
+            yield Skipped(str(path), "not_found", "no such file or directory")
+
+
+def read_directory(root: Path) -> Iterator[Document | Skipped]:
+    """Every regular file below ``root``, in sorted order; ids are paths relative to ``root``."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            path = Path(dirpath) / name
+            yield read_text_file(path, path.relative_to(root).as_posix())
+
+
+def read_text_file(path: Path, doc_id: str) -> Document | Skipped:
+    try:
+        return Document(doc_id, decode_bytes(path.read_bytes()))
+    except BinaryInputError as e:
+        return Skipped(doc_id, "binary", str(e))
+    except OSError as e:
+        return Skipped(doc_id, "unreadable", str(e))
+
+
+def read_jsonl(path: Path, id_field: str = "id", text_field: str = "text",
+               date_fields: tuple[str, ...] = DEFAULT_DATE_FIELDS, url_field: str = "url") -> Iterator[Document | Skipped]:
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as f:
+            for line_no, raw in enumerate(f, 1):
+                if raw.strip():
+                    yield _record(raw, f"{path.name}:{line_no}", id_field, text_field, date_fields, url_field)
+    except (OSError, EOFError) as e:  # unreadable or truncated gzip: keep what was read
+        yield Skipped(str(path), "unreadable", str(e))
+
+
+def _record(raw: bytes, where: str, id_field, text_field, date_fields, url_field) -> Document | Skipped:
+    try:
+        record = json.loads(decode_bytes(raw))
+    except (ValueError, BinaryInputError) as e:
+        return Skipped(where, "malformed_json", str(e)[:200])
+    if not isinstance(record, dict):
+        return Skipped(where, "malformed_json", "a line is not a JSON object")
+    doc_id, text = record.get(id_field), record.get(text_field)
+    if doc_id is None or text is None:
+        missing = id_field if doc_id is None else text_field
+        return Skipped(str(doc_id) if doc_id is not None else where, "missing_field", f"no {missing!r} field")
+    if not isinstance(text, str):
+        return Skipped(str(doc_id), "missing_field", f"{text_field!r} is not a string")
+    published = next((record[f] for f in date_fields if record.get(f)), None)
+    url = record.get(url_field)
+    return Document(str(doc_id), text, published, url if isinstance(url, str) else None)

@@ -1,0 +1,111 @@
+"""Stage 1a: bytes to clean text.
+
+Decoding never crashes on real scraped bytes: UTF-8 is tried first and any
+byte run that is not valid UTF-8 is read as cp1252 (the usual culprit in
+scraped pages), so a file mixing both decodes in one pass. Binary data is
+refused with :class:`BinaryInputError`.
+
+Cleaning applies Unicode NFKC, unifies line ends (CRLF, CR, NEL, U+2028/9)
+and drops scraped page furniture line by line with general rules: share and
+like counters, calls to action ("Read more", "Subscribe"), photo credits,
+breadcrumbs, "Advertisement", short all-caps section labels, and a trailing
+run of short navigation lines.
+
+>>> clean_text("Armenia froze its role.\\r\\n\\r\\n0 I like it\\nRead More")
+'Armenia froze its role.'
+"""
+
+from __future__ import annotations
+
+import codecs
+import unicodedata
+
+import regex
+
+
+class BinaryInputError(ValueError):
+    """The input looks like binary data, not text."""
+
+
+def _cp1252_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
+    bad = error.object[error.start : error.end]
+    # cp1252 leaves five bytes undefined; latin-1 maps every byte.
+    return "".join(bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in bad), error.end
+
+
+codecs.register_error("dedup-cp1252", _cp1252_fallback)
+
+_CONTROL = regex.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def decode_bytes(data: bytes) -> str:
+    """Decode scraped bytes: BOM-aware UTF-8/UTF-16, else UTF-8 with cp1252 for invalid runs.
+
+    Raises BinaryInputError for NUL-bearing or control-heavy data.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace")
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    if b"\x00" in data[:65536]:
+        raise BinaryInputError("input contains NUL bytes (binary file?)")
+    text = data.decode("utf-8", errors="dedup-cp1252")
+    check_not_binary(text)
+    return text
+
+
+def check_not_binary(text: str) -> None:
+    sample = text[:65536]
+    if "\x00" in sample:
+        raise BinaryInputError("text contains NUL characters (binary data?)")
+    if sample and len(_CONTROL.findall(sample)) > 0.05 * len(sample):
+        raise BinaryInputError("text is mostly control characters (binary data?)")
+
+
+_LINE_ENDS = regex.compile(r"\r\n|[\r\x85\u2028\u2029\x0b\x0c]")
+
+# Each rule matches a whole stripped line of page furniture.
+_FURNITURE = [
+    # counters: "0 I like it", "12 Comments", "1.2K shares"
+    r"[\d.,]+\s*[kKmM]?\s*(i\s+(don'?t\s+)?like\s+it|likes?|shares?|comments?|views?|reactions?|retweets?)\b.{0,20}",
+    # calls to action and section furniture, kept short so real sentences survive
+    r"(read|see|view|show)\s+(more|less|all|next|full|the\s+full)\b.{0,60}",
+    r"(continue|keep)\s+reading\b.{0,40}",
+    r"(click|tap)\s+here\b.{0,60}",
+    r"(sign\s+up|subscribe|follow\s+us|share\s+(this|on)|exit\s+mobile\s+version|skip\s+to(\s+main)?\s+content|back\s+to\s+top)\b.{0,40}",
+    r"(advertisement|advertising|sponsored(\s+content)?|promoted|share|print|email|tweet|comments?)[.:]?",
+    r"(related|trending|popular|recommended|latest|more|top)(\s+\w+){0,3}\s*(news|stories|articles|posts|now|videos?|reads?)[:.]?",
+    # photo and image credits
+    r"((photo|image|picture|video|graphic)s?\s*)?credits?\s*[:\-–—].{0,200}",
+    r"(photo|image|picture|file\s+photo)s?\s*[:\-–—|].{0,200}",
+    r"(photo|image)\s+(by|via|courtesy\s+of)\b.{0,120}",
+    # breadcrumbs: separators alone, or a numbered item of a few words
+    r"[\s/>»|·•\-–—]+",
+    r"\d{1,2}\.\s*[/>»|·•]?\s*(\S+\s*){0,4}",
+]
+_FURNITURE_RE = regex.compile(r"^(?:" + "|".join(_FURNITURE) + r")$", regex.IGNORECASE)
+_ALL_CAPS_LABEL = regex.compile(r"^[\p{Lu}\p{N}\s&:'’-]{2,60}$")
+_SENTENCE_END = regex.compile(r"[.!?。！？\"”’')]$")
+_WORD = regex.compile(r"[\p{L}\p{N}]+")
+
+
+def _is_furniture(line: str) -> bool:
+    if _FURNITURE_RE.match(line):
+        return True
+    n_words = len(_WORD.findall(line))
+    return n_words <= 5 and _ALL_CAPS_LABEL.match(line) is not None and not _SENTENCE_END.search(line)
+
+
+def _is_navigation(line: str) -> bool:
+    """A short line without sentence punctuation, as in menus and link lists."""
+    return len(_WORD.findall(line)) <= 6 and not _SENTENCE_END.search(line)
+
+
+def clean_text(text: str) -> str:
+    """NFKC, unified line ends, page furniture removed. Keeps case and sentence punctuation."""
+    text = unicodedata.normalize("NFKC", _LINE_ENDS.sub("\n", text))
+    lines = [line.strip() for line in text.split("\n")]
+    kept = [line for line in lines if line and not _is_furniture(line)]
+    while kept and _is_navigation(kept[-1]):
+        kept.pop()
+    return "\n".join(kept)

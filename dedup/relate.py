@@ -1,0 +1,96 @@
+"""Stage 6: the relation of a verified pair, its direction and its evidence.
+
+Relations, first that holds:
+
+* ``exact``: the same token sequence (case, spacing and punctuation aside);
+* ``near_duplicate``: shingle Jaccard >= ``near_duplicate_jaccard``;
+* ``partial``: one text's shingles are mostly (>= ``partial_containment``) in the other;
+* ``rewrite``: at least ``rewrite_min_sentences`` sentences align in order and the
+  similarity-weighted share of one text they cover is >= ``rewrite_score``;
+* otherwise unrelated (for example, independent coverage of the same story).
+
+Direction: the earlier ``published`` date names the source. Without dates, the
+text that is covered more by the other (containment for copies, alignment
+coverage for rewrites) is taken as derived, an excerpt or condensation of the
+other, when the asymmetry is at least ``direction_margin``; otherwise the
+source is unknown (None).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+
+from dedup.align import Alignment
+from dedup.config import DedupConfig
+from dedup.types import Match, Relation, Scores, SentencePair
+from dedup.verify import PreparedDoc
+
+_TRAILING = ".!?\"'”’)»"
+
+
+def classify(a: PreparedDoc, b: PreparedDoc, scores: Scores, cfg: DedupConfig) -> tuple[Relation | None, float]:
+    """(relation, similarity) of a verified pair."""
+    if a.fingerprint == b.fingerprint:
+        return "exact", 1.0
+    if scores.jaccard >= cfg.near_duplicate_jaccard:
+        return "near_duplicate", scores.jaccard
+    containment = max(scores.containment_a, scores.containment_b)
+    if containment >= cfg.partial_containment:
+        return "partial", containment
+    rewritten = max(scores.alignment_a, scores.alignment_b)
+    if cfg.detect_rewrites and scores.aligned_sentences >= cfg.rewrite_min_sentences and rewritten >= cfg.rewrite_score:
+        return "rewrite", rewritten
+    return None, max(scores.jaccard, rewritten)
+
+
+def direction(relation: Relation | None, scores: Scores, cfg: DedupConfig,
+              published: tuple[datetime | None, datetime | None]) -> tuple[str | None, str | None]:
+    """('a' | 'b' | None as the source, basis) for a related pair."""
+    if relation is None:
+        return None, None
+    date_a, date_b = published
+    if date_a is not None and date_b is not None and date_a != date_b:
+        return ("a" if date_a < date_b else "b"), "published"
+    if relation == "exact":
+        return None, None
+    if relation == "rewrite":
+        covered_a, covered_b = scores.alignment_a, scores.alignment_b
+    else:
+        covered_a, covered_b = scores.containment_a, scores.containment_b
+    if covered_a - covered_b >= cfg.direction_margin:
+        return "b", "coverage"  # a is the excerpt or condensation
+    if covered_b - covered_a >= cfg.direction_margin:
+        return "a", "coverage"
+    return None, None
+
+
+def sentence_texts(doc: PreparedDoc) -> list[str]:
+    """The text of each sentence of a prepared document, by token spans."""
+    tokens = doc.tokens
+    if not len(tokens):
+        return []
+    first = np.flatnonzero(np.concatenate(([True], tokens.sentence[1:] != tokens.sentence[:-1])))
+    last = np.concatenate((first[1:], [len(tokens)])) - 1
+    out = []
+    for lo, hi in zip(tokens.start[first].tolist(), tokens.end[last].tolist()):
+        while hi < len(doc.text) and doc.text[hi] in _TRAILING:
+            hi += 1
+        out.append(doc.text[lo:hi])
+    return out
+
+
+def evidence(a: PreparedDoc, b: PreparedDoc, alignment: Alignment | None) -> tuple[SentencePair, ...]:
+    if alignment is None or not alignment.pairs:
+        return ()
+    sa, sb = sentence_texts(a), sentence_texts(b)
+    return tuple(SentencePair(p.a, p.b, sa[p.a], sb[p.b], p.similarity) for p in alignment.pairs)
+
+
+def relate(a_id: str, b_id: str, a: PreparedDoc, b: PreparedDoc, scores: Scores, alignment: Alignment | None,
+           cfg: DedupConfig, published: tuple[datetime | None, datetime | None] = (None, None)) -> Match:
+    relation, similarity = classify(a, b, scores, cfg)
+    side, basis = direction(relation, scores, cfg, published)
+    source = {"a": a_id, "b": b_id, None: None}[side]
+    return Match(a_id, b_id, relation, float(similarity), source, scores, evidence(a, b, alignment), basis)

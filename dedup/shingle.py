@@ -1,0 +1,69 @@
+"""Stage 2: shingles, as 64-bit hashes, from tokens.
+
+Word n-grams combine the hashes of n consecutive tokens of one document; a
+document shorter than n tokens yields one shingle of all its tokens, so short
+texts still get a signature. Character n-grams hash windows of n code points
+of the case-folded text with words joined by single spaces.
+
+>>> from dedup.tokenize import tokenize_batch
+>>> batch = tokenize_batch(["a b c d", "a b c"])
+>>> offsets, hashes = word_shingles(batch, 3)
+>>> offsets.tolist(), bool(hashes[0] == hashes[2])
+([0, 2, 3], True)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import regex
+
+from dedup.hashing import mix64, seeded_uint64
+from dedup.tokenize import TokenBatch
+
+_GRAM_WEIGHTS = seeded_uint64(0, "gram-position", 64) | np.uint64(1)
+
+
+def ngram_hashes(values: np.ndarray, offsets: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Hashes of the n-grams of each segment ``values[offsets[i]:offsets[i+1]]``.
+
+    Returns (shingle_offsets, shingle_hashes) in the same segment layout.
+    """
+    lengths = np.diff(offsets)
+    counts = np.where(lengths > 0, np.maximum(lengths - n + 1, 1), 0)
+    out_offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    seg = np.repeat(np.arange(len(lengths)), counts)
+    first = offsets[:-1][seg] + (np.arange(out_offsets[-1]) - out_offsets[:-1][seg])
+    last = offsets[1:][seg]
+    acc = np.zeros(len(first), np.uint64)
+    with np.errstate(over="ignore"):
+        for k in range(n):
+            pos = first + k
+            inside = pos < last
+            acc += np.where(inside, values[np.minimum(pos, max(len(values) - 1, 0))], 0) * _GRAM_WEIGHTS[k % 64]
+    return out_offsets, mix64(acc)
+
+
+def word_shingles(batch: TokenBatch, n: int) -> tuple[np.ndarray, np.ndarray]:
+    return ngram_hashes(batch.hash, batch.offsets, n)
+
+
+_NON_WORD = regex.compile(r"[^\p{L}\p{M}\p{N}]+")
+
+
+def char_shingles(texts: list[str], n: int) -> tuple[np.ndarray, np.ndarray]:
+    folded = [_NON_WORD.sub(" ", t).casefold().strip() for t in texts]
+    cps = [np.frombuffer(f.encode("utf-32-le", "surrogatepass"), np.uint32) for f in folded]
+    offsets = np.concatenate(([0], np.cumsum([len(c) for c in cps]))).astype(np.int64)
+    values = np.concatenate(cps).astype(np.uint64) if cps else np.zeros(0, np.uint64)
+    return ngram_hashes(values, offsets, n)
+
+
+def content_stems(batch: TokenBatch) -> tuple[np.ndarray, np.ndarray]:
+    """Stems of the content words of each document, in the same (offsets, values) layout."""
+    keep = batch.content
+    kept_before = np.concatenate(([0], np.cumsum(keep)))
+    return kept_before[batch.offsets].astype(np.int64), batch.stem[keep]
+
+
+def unique_per_segment(offsets: np.ndarray, values: np.ndarray) -> list[np.ndarray]:
+    return [np.unique(values[offsets[i] : offsets[i + 1]]) for i in range(len(offsets) - 1)]

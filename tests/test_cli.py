@@ -1,0 +1,69 @@
+import json
+import subprocess
+import sys
+
+from dedup.cli import main
+
+from conftest import REWRITE, SEEDS, SOURCE, news_text
+
+
+def test_scan_seeds_prints_one_rewrite(capsys):
+    assert main(["scan", str(SEEDS)]) == 0
+    out, err = capsys.readouterr()
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [(d["a"], d["b"], d["relation"], d["source"]) for d in lines] == [(REWRITE, SOURCE, "rewrite", SOURCE)]
+    assert 0 < lines[0]["similarity"] <= 1 and lines[0]["evidence"]["aligned_sentences"] >= 3
+    assert "read 5 documents" in err and "rewrite: 1" in err
+
+
+def test_scan_writes_output_and_clusters(tmp_path, capsys):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    text = news_text(1)
+    for name in ("x.txt", "y.txt", "z.txt"):
+        (corpus / name).write_text(text)
+    (corpus / "w.txt").write_text(news_text(2))
+    (corpus / "empty.txt").write_text("")
+    out, clusters = tmp_path / "pairs.jsonl", tmp_path / "clusters.jsonl"
+    assert main(["scan", str(corpus), "-o", str(out), "--clusters", str(clusters)]) == 0
+    pairs = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(p["a"], p["b"], p["relation"]) for p in pairs] == [("x.txt", "y.txt", "exact"), ("x.txt", "z.txt", "exact")]
+    assert [json.loads(line)["members"] for line in clusters.read_text().splitlines()] == [["x.txt", "y.txt", "z.txt"]]
+    err = capsys.readouterr().err
+    assert "skipped 1 (empty: 1)" in err and "skipped empty.txt: empty" in err
+
+
+def test_scan_jsonl_with_custom_fields(tmp_path, capsys):
+    path = tmp_path / "d.jsonl"
+    text = news_text(4)
+    rows = [{"key": "p", "body": text, "when": "2020-01-02"}, {"key": "q", "body": text + " More.", "when": "2020-01-01"},
+            "garbage"]
+    path.write_text("\n".join(json.dumps(r) if isinstance(r, dict) else r for r in rows) + "\n")
+    assert main(["scan", str(path), "--id-field", "key", "--text-field", "body", "--date-field", "when"]) == 0
+    out, err = capsys.readouterr()
+    (pair,) = [json.loads(line) for line in out.splitlines()]
+    assert pair["source"] == "q" and pair["relation"] == "near_duplicate"
+    assert "malformed_json: 1" in err
+
+
+def test_compare_readable_and_json(capsys):
+    a, b = str(SEEDS / REWRITE), str(SEEDS / SOURCE)
+    assert main(["compare", a, b]) == 0
+    out = capsys.readouterr().out
+    assert "verdict: rewrite" in out and f"{a} was derived from {b}" in out and "corresponding sentences" in out
+    assert main(["compare", a, b, "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["relation"] == "rewrite" and d["source"] == "b" and d["a"] == "a"
+
+
+def test_compare_unrelated_json_has_null_relation(tmp_path, capsys):
+    (tmp_path / "a.txt").write_text(news_text(1))
+    (tmp_path / "b.txt").write_text(news_text(2))
+    assert main(["compare", str(tmp_path / "a.txt"), str(tmp_path / "b.txt"), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["relation"] is None and d["source"] is None
+
+
+def test_console_script_runs():
+    result = subprocess.run([sys.executable, "-m", "dedup.cli", "scan", str(SEEDS)], capture_output=True, text=True)
+    assert result.returncode == 0 and REWRITE in result.stdout

@@ -1,0 +1,135 @@
+import gzip
+import json
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedup import Detector, Document, Skipped, read_paths
+from dedup.io import read_jsonl
+
+from conftest import REWRITE, SOURCE, news_text
+
+
+def test_seeds_one_rewrite_with_source(seeds_dir):
+    scan = Detector().scan(read_paths([seeds_dir]))
+    pairs = [(m.a, m.b, m.relation, m.source) for m in scan]
+    assert pairs == [(REWRITE, SOURCE, "rewrite", SOURCE)]
+    assert scan.report.documents_scanned == 5 and scan.report.pairs == {"rewrite": 1}
+
+
+def test_seed_rewrite_evidence_aligns_sentences(seeds_dir):
+    det = Detector().fit((seeds_dir / name).read_text() for name in sorted(p.name for p in seeds_dir.iterdir()))
+    m = det.compare((seeds_dir / REWRITE).read_text(), (seeds_dir / SOURCE).read_text())
+    assert m.relation == "rewrite" and m.source == "b"
+    assert any("Peskov" in p.a_text and "Peskov" in p.b_text for p in m.evidence)
+
+
+def _corpus():
+    base = [news_text(i) for i in range(8)]
+    sentences = base[0].split(". ")
+    docs = [Document(f"doc{i}", t) for i, t in enumerate(base)]
+    docs.append(Document("copy0", base[0]))
+    docs.append(Document("edit0", ". ".join(s if i % 5 else s + " indeed" for i, s in enumerate(sentences))))
+    docs.append(Document("part1", ". ".join(base[1].split(". ")[:6]) + ". " + news_text(50, 4)))
+    return docs
+
+
+def _result(docs, **kw):
+    return [(m.a, m.b, m.relation, m.source, round(m.similarity, 9)) for m in Detector(**kw).scan(docs)]
+
+
+def test_scan_finds_copies_and_ignores_unrelated():
+    found = {(a, b): rel for a, b, rel, _, _ in _result(_corpus())}
+    assert found == {("copy0", "doc0"): "exact", ("copy0", "edit0"): "near_duplicate",
+                     ("doc0", "edit0"): "near_duplicate", ("doc1", "part1"): "partial"}
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_scan_output_does_not_depend_on_input_order(rnd):
+    docs = _corpus()
+    expected = _result(docs)
+    rnd.shuffle(docs)
+    assert _result(docs) == expected
+
+
+def test_published_dates_decide_direction():
+    text = news_text(9)
+    docs = [Document("late", text + " Extra words appended here.", "2024-05-02"), Document("early", text, "2024-05-01")]
+    (m,) = Detector().scan(docs)
+    assert m.source == "early" and m.direction_basis == "published"
+
+
+def test_bad_inputs_are_counted_not_fatal():
+    good = news_text(11)
+    docs = [
+        Document("empty", ""),
+        Document("blank", "   \n\t  "),
+        Document("binary", b"\x00\x01\x02\x03 binary"),
+        Document("ctrl", "\x01\x02\x03\x04\x05" * 50),
+        Document("short", "Too short."),
+        Document("large", "word " * 300_000),
+        Document("mixed", "Caf\xc3\xa9 ".encode("latin-1") + good.encode("utf-8") + b" It\x92s fine."),
+        Document("good", good),
+        Document("good", "a duplicate id"),
+        ("tuple-only",),
+        Skipped("x.jsonl:3", "malformed_json"),
+    ]
+    scan = Detector().scan(docs)
+    pairs = [(m.a, m.b, m.relation) for m in scan]
+    assert pairs == [("good", "mixed", "near_duplicate")]
+    assert scan.report.skipped == {"empty": 2, "binary": 2, "too_short": 1, "duplicate_id": 1,
+                                   "invalid_record": 1, "malformed_json": 1}
+    assert scan.report.documents_read == 11 and scan.report.documents_scanned == 3  # good, mixed, large
+
+
+def test_20mb_document_is_a_reported_skip_and_the_scan_goes_on():
+    text = news_text(1)
+    docs = [Document("big", "word " * 4_000_000), Document("ok", text), Document("ok2", text)]
+    scan = Detector().scan(docs)
+    assert [(m.a, m.b) for m in scan] == [("ok", "ok2")] and scan.report.skipped == {"too_large": 1}
+
+
+def test_jsonl_reader_reports_bad_lines(tmp_path):
+    path = tmp_path / "docs.jsonl.gz"
+    lines = [json.dumps({"id": "a", "text": "hello", "published": "2020-01-01"}), "{not json", "[1, 2]",
+             json.dumps({"id": "b"}), json.dumps({"text": "no id"}), "", json.dumps({"id": 7, "text": "num id"})]
+    with gzip.open(path, "wt") as f:
+        f.write("\n".join(lines) + "\n")
+    out = list(read_jsonl(path))
+    assert [type(x).__name__ for x in out] == ["Document", "Skipped", "Skipped", "Skipped", "Skipped", "Document"]
+    assert [x.reason for x in out if isinstance(x, Skipped)] == ["malformed_json", "malformed_json",
+                                                                   "missing_field", "missing_field"]
+    assert out[0].published == "2020-01-01" and out[-1].id == "7"
+
+
+def test_truncated_gzip_keeps_what_was_read(tmp_path):
+    path = tmp_path / "cut.jsonl.gz"
+    payload = gzip.compress(("\n".join(json.dumps({"id": str(i), "text": "t" * 50}) for i in range(2000))).encode())
+    path.write_bytes(payload[: len(payload) // 2])
+    out = list(read_jsonl(path))
+    assert isinstance(out[-1], Skipped) and out[-1].reason == "unreadable"
+    assert len(out) > 100 and all(isinstance(x, Document) for x in out[:-1])
+
+
+def test_directory_reader_uses_relative_ids_and_skips_binary(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.txt").write_text("Hello.")
+    (tmp_path / "b.bin").write_bytes(b"\x00\xff" * 100)
+    (tmp_path / ".hidden").write_text("ignored")
+    out = list(read_paths([tmp_path, tmp_path / "missing"]))
+    assert [(x.id, type(x).__name__) for x in out] == [("b.bin", "Skipped"), ("sub/a.txt", "Document"),
+                                                        (str(tmp_path / "missing"), "Skipped")]
+
+
+def test_char_shingles_configuration_works():
+    found = {(a, b): rel for a, b, rel, _, _ in _result(_corpus(), shingle_kind="char", shingle_size=7)}
+    assert found[("copy0", "doc0")] == "exact" and found[("doc0", "edit0")] == "near_duplicate"
+    assert found[("copy0", "edit0")] == "near_duplicate"
+
+
+def test_config_is_validated():
+    with pytest.raises(ValueError, match="lsh_threshold"):
+        Detector(lsh_threshold=1.5)

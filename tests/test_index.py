@@ -1,0 +1,49 @@
+import itertools
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedup.index import _candidate_probability, band_keys, bucket_pairs, candidate_pairs, optimal_bands
+
+
+def test_optimal_bands_fit_and_move_with_threshold():
+    low, high = optimal_bands(0.2, 128), optimal_bands(0.8, 128)
+    assert low[0] * low[1] <= 128 and high[0] * high[1] <= 128
+    assert low[1] < high[1]  # more rows per band for a stricter threshold
+    b, r = optimal_bands(0.5, 128)
+    assert _candidate_probability(np.array(0.8), b, r) > 0.95
+    assert _candidate_probability(np.array(0.2), b, r) < 0.1
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 5), max_size=40))
+def test_bucket_pairs_are_exactly_the_pairs_sharing_a_key(keys):
+    keys = np.array(keys, np.uint64)
+    expected = {(i, j) for i, j in itertools.combinations(range(len(keys)), 2) if keys[i] == keys[j]}
+    assert {tuple(p) for p in bucket_pairs(keys, 1000).tolist()} == expected
+
+
+def test_oversized_bucket_is_a_chain_not_a_clique():
+    pairs = bucket_pairs(np.zeros(1000, np.uint64), max_bucket_size=10)
+    assert len(pairs) == 999
+    # still connected: every document reaches document 0
+    assert set(pairs[:, 0].tolist()) | set(pairs[:, 1].tolist()) == set(range(1000))
+
+
+def test_candidates_find_similar_and_skip_dissimilar():
+    rng = np.random.default_rng(0)
+    base = rng.integers(0, 2**32, 128, dtype=np.uint64).astype(np.uint32)
+    near = base.copy()
+    near[:10] = rng.integers(0, 2**32, 10, dtype=np.uint64).astype(np.uint32)
+    other = rng.integers(0, 2**32, 128, dtype=np.uint64).astype(np.uint32)
+    sigs = np.stack((base, other, near))
+    assert candidate_pairs(sigs, 0.5).tolist() == [[0, 2]]
+    assert candidate_pairs(sigs, 0.5, valid=np.array([True, True, False])).tolist() == []
+
+
+def test_band_keys_depend_on_every_row():
+    sig = np.zeros((2, 8), np.uint32)
+    sig[1, 3] = 1
+    keys = band_keys(sig, 2, 4)
+    assert keys[0, 0] != keys[1, 0] and keys[0, 1] == keys[1, 1]

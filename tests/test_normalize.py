@@ -1,0 +1,51 @@
+import pytest
+
+from dedup.normalize import BinaryInputError, clean_text, decode_bytes
+
+
+def test_utf8_and_cp1252_mixed_in_one_document():
+    data = "Café prices rose. ".encode("utf-8") + b"It\x92s \x93quoted\x94 \x85 here."
+    assert decode_bytes(data) == "Café prices rose. It’s “quoted” … here."
+
+
+def test_utf16_with_bom():
+    assert decode_bytes("Grüße aus Köln".encode("utf-16")) == "Grüße aus Köln"
+
+
+def test_utf8_bom_is_dropped():
+    assert decode_bytes(b"\xef\xbb\xbfHello") == "Hello"
+
+
+@pytest.mark.parametrize("data", [b"\x00\x01\x02binary\x00", bytes(range(0, 32)) * 20])
+def test_binary_is_refused(data):
+    with pytest.raises(BinaryInputError):
+        decode_bytes(data)
+
+
+def test_line_ends_and_nfkc():
+    assert clean_text("ﬁrst line.\r\nsecond line.\rthird line.\x85fourth line.") == (
+        "first line.\nsecond line.\nthird line.\nfourth line."
+    )
+
+
+@pytest.mark.parametrize(
+    "furniture",
+    ["0 I like it", "12 Comments", "1.2K shares", "Read More", "Read more about this story:", "Advertisement",
+     "Share.", "Credit: Some Agency", "Photo: Jane Doe/Agency", "1. Home", "2. /", "TRENDING NOW",
+     "Latest local news", "Continue reading", "Exit mobile version", "Subscribe to our newsletter"],
+)
+def test_page_furniture_lines_are_removed(furniture):
+    body = "The minister resigned on Friday after a long dispute over the budget."
+    assert clean_text(f"{body}\n{furniture}\n{body}") == f"{body}\n{body}"
+
+
+def test_real_sentences_survive():
+    text = ("Read the statement, the minister said, and judge for yourself whether it holds.\n"
+            "Shares in the company fell 12 percent after the announcement on Monday.\n"
+            "Photos of the event were shared widely online by residents of the town.")
+    assert clean_text(text) == text
+
+
+def test_trailing_navigation_is_removed_but_headline_is_kept():
+    text = "Markets Rally Again\nStocks rose sharply in early trading on Tuesday.\nHome\nWorld\nContact us"
+    assert clean_text(text) == "Markets Rally Again\nStocks rose sharply in early trading on Tuesday."

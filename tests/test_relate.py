@@ -1,0 +1,77 @@
+from datetime import datetime
+
+from dedup import DedupConfig, Detector
+from dedup.align import align
+from dedup.cluster import cluster
+from dedup.relate import direction
+from dedup.tokenize import tokenize
+from dedup.types import Match, Scores
+
+from conftest import news_text
+
+CFG = DedupConfig()
+
+
+def scores(**kw):
+    base = dict(jaccard=0.0, containment_a=0.0, containment_b=0.0, alignment_a=0.0, alignment_b=0.0,
+                aligned_sentences=0)
+    return Scores(**{**base, **kw})
+
+
+def test_alignment_follows_order_and_reports_coverage():
+    a = "Alpha bravo charlie delta echo. Foxtrot golf hotel india juliet. Kilo lima mike november oscar."
+    b = "Kilo lima mike november papa. Alpha bravo charlie delta quebec. Foxtrot golf hotel india romeo."
+    al = align(tokenize(a), tokenize(b), min_similarity=0.5, min_shared=3)
+    assert [(p.a, p.b) for p in al.pairs] == [(0, 1), (1, 2)]
+    assert 0.5 < al.coverage_a < 0.7 and 0.5 < al.coverage_b < 0.7
+
+
+def test_alignment_of_unrelated_texts_is_empty():
+    al = align(tokenize(news_text(1)), tokenize(news_text(2)))
+    # chance matches of a few shared words stay far below the rewrite threshold
+    assert max(al.coverage_a, al.coverage_b) < CFG.rewrite_score
+
+
+def test_relations():
+    det = Detector()
+    text = news_text(3)
+    sentences = text.split(". ")
+    assert det.compare(text, text.upper()).relation == "exact"
+    edited = ". ".join(s if i % 4 else s.replace(" ", " new ", 1) for i, s in enumerate(sentences))
+    assert det.compare(text, edited).relation == "near_duplicate"
+    excerpt = ". ".join(sentences[:5]) + ". " + news_text(4, 3)
+    m = det.compare(text, excerpt)
+    assert m.relation == "partial" and m.source == "a" and m.direction_basis == "coverage"
+    assert det.compare(text, news_text(5)).relation is None
+
+
+def test_rewrite_is_found_with_its_source():
+    source = news_text(6, 10)
+    sentences = [s.split() for s in source.split(". ")]
+    # a rewrite keeps most content words of each sentence but reorders and replaces the rest
+    rewrite = ". ".join(" ".join(["Zeta"] + list(reversed(ws[: len(ws) // 2])) + ["theta"] + ws[len(ws) // 2 + 2 :])
+                        for ws in sentences[:7]) + "."
+    m = Detector().compare(rewrite, source)
+    assert m.relation == "rewrite", m.scores
+    assert m.source == "b" and len(m.evidence) >= 3
+    assert m.evidence[0].a_text.startswith(rewrite.split(".")[0][:20])
+
+
+def test_direction_by_date_beats_coverage():
+    s = scores(containment_a=0.9, containment_b=0.3)
+    assert direction("partial", s, CFG, (None, None)) == ("b", "coverage")
+    assert direction("partial", s, CFG, (datetime(2020, 1, 1), datetime(2021, 1, 1))) == ("a", "published")
+
+
+def test_direction_unknown_when_symmetric():
+    assert direction("near_duplicate", scores(containment_a=0.8, containment_b=0.78), CFG, (None, None)) == (None, None)
+    assert direction(None, scores(), CFG, (datetime(2020, 1, 1), datetime(2021, 1, 1))) == (None, None)
+
+
+def test_clusters_name_their_source():
+    s = scores()
+    matches = [Match("a", "b", "rewrite", 0.3, "b", s), Match("b", "c", "exact", 1, None, s),
+               Match("d", "e", "near_duplicate", 0.9, None, s), Match("f", "g", None, 0.1, None, s)]
+    assert [(c.members, c.source) for c in cluster(matches)] == [(("a", "b", "c"), "b"), (("d", "e"), None)]
+    dated = {"d": datetime(2021, 1, 1), "e": datetime(2020, 1, 1)}
+    assert cluster(matches[2:3], dated)[0].source == "e"

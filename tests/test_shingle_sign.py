@@ -1,0 +1,110 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from datasketch import MinHash
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedup.shingle import char_shingles, content_stems, ngram_hashes, word_shingles
+from dedup.sign import EMPTY, estimate_jaccard, sign, to_datasketch
+from dedup.tokenize import tokenize_batch
+
+
+def test_word_shingles_count_and_short_documents():
+    batch = tokenize_batch(["one two three four five six", "one two", ""])
+    offsets, _ = word_shingles(batch, 5)
+    assert np.diff(offsets).tolist() == [2, 1, 0]
+
+
+def test_word_shingles_are_order_sensitive_and_case_blind():
+    batch = tokenize_batch(["Alpha beta gamma", "alpha BETA gamma", "gamma beta alpha"])
+    _, h = word_shingles(batch, 3)
+    assert h[0] == h[1] != h[2]
+
+
+def test_char_shingles_ignore_punctuation_and_case():
+    offsets, h = char_shingles(["Ab, c!", "ab c"], 3)
+    assert np.diff(offsets).tolist() == [2, 2] and np.array_equal(h[:2], h[2:])
+
+
+def test_ngram_windows_stay_inside_segments():
+    values = np.arange(1, 8, dtype=np.uint64)
+    offsets, h = ngram_hashes(values, np.array([0, 3, 7]), 2)
+    _, again = ngram_hashes(values[3:], np.array([0, 4]), 2)
+    assert np.diff(offsets).tolist() == [2, 3] and np.array_equal(h[2:], again)
+
+
+def test_content_stems_layout():
+    batch = tokenize_batch(["the minister resigned", "", "and the"])
+    offsets, stems = content_stems(batch)
+    assert offsets.tolist() == [0, 2, 2, 2] and len(stems) == 2
+
+
+def _two_sets(size_a, size_b, shared, seed):
+    rng = np.random.default_rng(seed)
+    pool = rng.choice(2**62, size_a + size_b - shared, replace=False).astype(np.uint64)
+    a, b = pool[:size_a], pool[size_a - shared :]
+    return a, b, shared / (size_a + size_b - shared)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(20, 400), st.integers(20, 400), st.floats(0, 1), st.integers(0, 10**6))
+def test_estimate_within_stated_error(size_a, size_b, shared_frac, seed):
+    shared = int(shared_frac * min(size_a, size_b))
+    a, b, jaccard = _two_sets(size_a, size_b, shared, seed)
+    sig = sign(np.array([0, len(a), len(a) + len(b)]), np.concatenate((a, b)), 256, seed % 1000)
+    # standard error of MinHash is sqrt(J(1-J)/k); allow 5 of them plus a little slack
+    bound = 5 * np.sqrt(jaccard * (1 - jaccard) / 256) + 0.02
+    assert abs(estimate_jaccard(sig[0], sig[1]) - jaccard) <= bound
+
+
+def test_identical_sets_have_identical_signatures_and_empty_is_marked():
+    sig = sign(np.array([0, 3, 6, 6]), np.array([5, 6, 7, 7, 6, 5], np.uint64), 64, 1)
+    assert np.array_equal(sig[0], sig[1]) and (sig[2] == EMPTY).all() and (sig[0] != EMPTY).all()
+
+
+def test_seed_changes_signatures():
+    shingles = np.arange(50, dtype=np.uint64)
+    assert not np.array_equal(sign(np.array([0, 50]), shingles, 64, 1), sign(np.array([0, 50]), shingles, 64, 2))
+
+
+def test_datasketch_export_matches_our_estimate():
+    a, b, _ = _two_sets(300, 300, 150, 7)
+    sig = sign(np.array([0, 300, 600]), np.concatenate((a, b)), 128, 1)
+    assert to_datasketch(sig[0]).jaccard(to_datasketch(sig[1])) == pytest.approx(estimate_jaccard(sig[0], sig[1]))
+
+
+def test_estimates_agree_with_datasketch_native_minhash():
+    for shared in (30, 150, 270):
+        a, b, jaccard = _two_sets(300, 300, shared, shared)
+        ours = sign(np.array([0, 300, 600]), np.concatenate((a, b)), 256, 1)
+        ma, mb = MinHash(num_perm=256, seed=1), MinHash(num_perm=256, seed=1)
+        ma.update_batch([int(x).to_bytes(8, "little") for x in a])
+        mb.update_batch([int(x).to_bytes(8, "little") for x in b])
+        bound = 5 * np.sqrt(jaccard * (1 - jaccard) / 256) + 0.02
+        assert abs(estimate_jaccard(ours[0], ours[1]) - ma.jaccard(mb)) <= 2 * bound
+
+
+SIGNATURE_SCRIPT = """
+import hashlib, numpy as np
+from dedup.tokenize import tokenize_batch
+from dedup.shingle import word_shingles
+from dedup.sign import sign
+texts = {texts!r}
+o, h = word_shingles(tokenize_batch(texts), 5)
+print(hashlib.sha256(sign(o, h, 128, 3).tobytes()).hexdigest())
+"""
+
+
+@settings(max_examples=3, deadline=None)
+@given(st.lists(st.text(min_size=1, max_size=300), min_size=1, max_size=4))
+def test_signatures_identical_across_processes(texts):
+    script = SIGNATURE_SCRIPT.format(texts=texts)
+    digests = {
+        subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                       env={"PYTHONHASHSEED": str(seed), "PATH": ""}).stdout
+        for seed in (1, 2)
+    }
+    assert len(digests) == 1

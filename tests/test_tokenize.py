@@ -1,0 +1,54 @@
+import numpy as np
+import regex
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedup.tokenize import tokenize, tokenize_batch
+
+WORD_OR_CJK = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]|(?:(?![\p{Han}\p{Hiragana}\p{Katakana}])[\p{L}\p{M}\p{N}])+")
+
+
+def test_tokens_accents_and_cjk():
+    text = "Zürich's café 北京欢迎你 naïve 2024"
+    assert tokenize(text).texts(text) == ["Zürich", "s", "café", "北", "京", "欢", "迎", "你", "naïve", "2024"]
+
+
+def test_case_folding_makes_hashes_equal():
+    a, b = tokenize("Crème BRÛLÉE"), tokenize("crème brûlée")
+    assert np.array_equal(a.hash, b.hash)
+
+
+def test_stems_share_prefix():
+    t = tokenize("participation participating partisan")
+    assert t.stem[0] == t.stem[1] and t.stem[0] != t.stem[2]
+
+
+def test_sentences():
+    t = tokenize("Prices rose. Mr. Smith said so! e.g. this stays. New line\nhere")
+    text = "Prices rose. Mr. Smith said so! e.g. this stays. New line\nhere"
+    assert list(zip(t.texts(text), t.sentence.tolist())) == [
+        ("Prices", 0), ("rose", 0), ("Mr", 1), ("Smith", 2), ("said", 2), ("so", 2), ("e", 2), ("g", 2),
+        ("this", 2), ("stays", 2), ("New", 3), ("line", 3), ("here", 4),
+    ]
+
+
+def test_stopwords_are_not_content():
+    t = tokenize("The minister and the parliament")
+    assert t.content.tolist() == [False, True, False, False, True]
+
+
+def test_batch_equals_single_documents():
+    texts = ["First text here.", "", "Second, other text!", "x"]
+    batch = tokenize_batch(texts)
+    for i, text in enumerate(texts):
+        one = tokenize(text)
+        assert np.array_equal(batch.doc(i).hash, one.hash)
+        assert batch.doc(i).texts(text) == one.texts(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_tokens_match_the_unicode_regex_definition(text):
+    tokens = tokenize(text).texts(text)
+    expected = [m.group() for m in WORD_OR_CJK.finditer(text) if all(ord(c) < 0x30000 for c in m.group())]
+    assert tokens == expected
