@@ -50,5 +50,7 @@ def test_batch_equals_single_documents():
 @given(st.text(max_size=200))
 def test_tokens_match_the_unicode_regex_definition(text):
     tokens = tokenize(text).texts(text)
-    expected = [m.group() for m in WORD_OR_CJK.finditer(text) if all(ord(c) < 0x30000 for c in m.group())]
+    # code points past the table (U+30000 and up, unassigned or rare) separate tokens
+    visible = "".join(c if ord(c) < 0x30000 else " " for c in text)
+    expected = [m.group() for m in WORD_OR_CJK.finditer(visible)]
     assert tokens == expected
