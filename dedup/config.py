@@ -27,8 +27,11 @@ class DedupConfig:
 
     # index: LSH over the copy signatures (shingles) and over the topic signatures (content stems)
     lsh_threshold: float = 0.4
-    rewrite_num_perm: int = 64
-    rewrite_lsh_threshold: float = 0.2
+    rewrite_num_perm: int = 128
+    rewrite_lsh_threshold: float = 0.1
+    # rewrite signatures use the content stems found in at most max(fraction * N, floor) of N documents
+    rare_stem_max_df_fraction: float = 0.02
+    rare_stem_max_df_floor: int = 20
     lsh_weights: tuple[float, float] = (0.5, 0.5)  # false positive, false negative
     max_bucket_size: int = 64  # larger LSH buckets are linked as a chain, not all pairs
 

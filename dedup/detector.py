@@ -32,6 +32,7 @@ from dedup.normalize import BinaryInputError, check_not_binary, clean_text, deco
 from dedup.relate import relate
 from dedup.shingle import content_stems
 from dedup.sign import sign
+from dedup.tokenize import tokenize_batch
 from dedup.types import Cluster, Document, Match, ScanReport, Skipped
 from dedup.verify import PreparedDoc, fingerprint, prepare, score_pair, shingle_batch
 
@@ -47,7 +48,6 @@ class _Corpus:
     published: list[datetime | None] = field(default_factory=list)
     fingerprints: list[int] = field(default_factory=list)
     copy_signatures: list[np.ndarray] = field(default_factory=list)
-    topic_signatures: list[np.ndarray] = field(default_factory=list)
 
 
 class Scan:
@@ -176,7 +176,6 @@ class Detector:
                 report.skip(Skipped(doc_id, "too_short", f"{n} words < min_tokens"))
         stem_offsets, stems = content_stems(batch)
         copy_sigs = sign(offsets, shingles, cfg.num_perm, cfg.seed)
-        topic_sigs = sign(stem_offsets, stems, cfg.rewrite_num_perm, cfg.seed)
         kept = np.flatnonzero(keep)
         self.document_frequency.add(*_select_segments(stem_offsets, stems, kept))
         for i in kept.tolist():
@@ -186,8 +185,23 @@ class Detector:
             corpus.published.append(published)
             corpus.fingerprints.append(fingerprint(batch.doc(i).hash))
         corpus.copy_signatures.append(copy_sigs[kept])
-        corpus.topic_signatures.append(topic_sigs[kept])
         report.documents_scanned += len(kept)
+
+    def _rare_stem_signatures(self, texts: list[str]) -> np.ndarray:
+        """Second pass, once document frequencies are known: signatures of each text's rarer content stems.
+
+        Rewrites keep names, numbers and specific terms while changing the wording around them;
+        dropping the corpus's common words keeps same-topic documents from all becoming candidates.
+        """
+        cfg, df = self.config, self.document_frequency
+        max_df = max(cfg.rare_stem_max_df_fraction * df.n_docs, cfg.rare_stem_max_df_floor)
+        out = []
+        for lo in range(0, len(texts), cfg.batch_size):
+            offsets, stems = content_stems(tokenize_batch(texts[lo : lo + cfg.batch_size], cfg.stem_length))
+            rare = df.count(stems) <= max_df
+            kept_before = np.concatenate(([0], np.cumsum(rare)))
+            out.append(sign(kept_before[offsets], stems[rare], cfg.rewrite_num_perm, cfg.seed))
+        return np.concatenate(out)
 
     def _find_pairs(self, corpus: _Corpus, report: ScanReport, progress: Progress | None) -> Iterator[Match]:
         cfg = self.config
@@ -199,7 +213,6 @@ class Detector:
         ids = [corpus.ids[i] for i in order]
         fingerprints = np.array([corpus.fingerprints[i] for i in order], np.uint64)
         copy_sigs = np.concatenate(corpus.copy_signatures)[order]
-        topic_sigs = np.concatenate(corpus.topic_signatures)[order]
 
         # exact copies: only the first member of each group is indexed; its candidates are
         # then shared with the other members, which are linked to it as exact pairs
@@ -209,6 +222,7 @@ class Detector:
         exact = np.stack((representative[~is_rep], np.flatnonzero(~is_rep)), axis=1)
         found = [candidate_pairs(copy_sigs, cfg.lsh_threshold, cfg.lsh_weights, cfg.max_bucket_size, is_rep)]
         if cfg.detect_rewrites:
+            topic_sigs = self._rare_stem_signatures([corpus.texts[i] for i in order])
             found.append(candidate_pairs(topic_sigs, cfg.rewrite_lsh_threshold, cfg.lsh_weights,
                                          cfg.max_bucket_size, is_rep))
         pairs = unique_pairs(np.concatenate([exact, _expand_groups(np.concatenate(found), representative)]))

@@ -35,9 +35,13 @@ class DocumentFrequency:
         self.counts += other.counts
         self.n_docs += other.n_docs
 
+    def count(self, stems: np.ndarray) -> np.ndarray:
+        """Documents seen with each stem (an upper bound: hashed slots can collide)."""
+        return self.counts[self._slot(stems)]
+
     def idf(self, stems: np.ndarray) -> np.ndarray:
         """Smoothed inverse document frequency, log(1 + N / df); uniform before any document is added."""
         if self.n_docs == 0:
             return np.ones(len(stems))
-        df = np.maximum(self.counts[self._slot(stems)], 1)
+        df = np.maximum(self.count(stems), 1)
         return np.log1p(self.n_docs / df)
