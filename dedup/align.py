@@ -42,29 +42,16 @@ class Alignment:
     sentences_b: int
 
 
-def _sentence_sets(tokens: DocTokens) -> tuple[np.ndarray, np.ndarray]:
-    """Unique (sentence, stem) pairs of content tokens."""
-    sent = tokens.sentence[tokens.content].astype(np.int64)
-    stem = tokens.stem[tokens.content]
-    if not len(sent):
-        return sent, stem
-    pairs = np.unique(np.stack((sent.astype(np.uint64), stem)), axis=1)
-    return pairs[0].astype(np.int64), pairs[1]
-
-
 def similarity_matrix(a: DocTokens, b: DocTokens, weights: Weights | None = None,
                       min_shared: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(S, mass_a, mass_b): weighted Dice between every sentence of a and of b, and sentence masses."""
-    sa, ta = _sentence_sets(a)
-    sb, tb = _sentence_sets(b)
-    na, nb = a.n_sentences, b.n_sentences
+    ta, tb = a.stem[a.content], b.stem[b.content]
     vocab, inverse = np.unique(np.concatenate((ta, tb)), return_inverse=True)
     w = np.ones(len(vocab)) if weights is None else np.asarray(weights(vocab), float)
-    va, vb = inverse[: len(ta)], inverse[len(ta) :]
-    ma = np.zeros((na, len(vocab)))
-    mb = np.zeros((nb, len(vocab)))
-    ma[sa, va] = 1.0
-    mb[sb, vb] = 1.0
+    ma = np.zeros((a.n_sentences, len(vocab)))
+    mb = np.zeros((b.n_sentences, len(vocab)))
+    ma[a.sentence[a.content], inverse[: len(ta)]] = 1.0  # a set: repeated stems set the same cell
+    mb[b.sentence[b.content], inverse[len(ta) :]] = 1.0
     shared_count = ma @ mb.T
     shared_weight = (ma * w) @ mb.T
     mass_a, mass_b = ma @ w, mb @ w

@@ -34,6 +34,9 @@ class DedupConfig:
     rare_stem_max_df_floor: int = 20
     lsh_weights: tuple[float, float] = (0.5, 0.5)  # false positive, false negative
     max_bucket_size: int = 64  # larger LSH buckets are linked as a chain, not all pairs
+    # candidates are kept only if their full-signature estimate reaches one of these
+    copy_min_estimate: float = 0.15
+    rewrite_min_estimate: float = 0.06
 
     # verify / relate
     near_duplicate_jaccard: float = 0.5

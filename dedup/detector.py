@@ -34,7 +34,7 @@ from dedup.shingle import content_stems
 from dedup.sign import sign
 from dedup.tokenize import tokenize_batch
 from dedup.types import Cluster, Document, Match, ScanReport, Skipped
-from dedup.verify import PreparedDoc, fingerprint, prepare, score_pair, shingle_batch
+from dedup.verify import PreparedDoc, copy_overlap, fingerprint, is_copy, prepare, score_pair, shingle_batch
 
 Progress = Callable[[str, int], None]
 
@@ -89,10 +89,14 @@ class Detector:
         doc_a, doc_b = prepare([text_a, text_b], self.config)
         return self._verify(ids, (doc_a, doc_b), (parse_date(published_a), parse_date(published_b)))
 
-    def _verify(self, ids, docs: tuple[PreparedDoc, PreparedDoc], published) -> Match:
+    def _verify(self, ids, docs: tuple[PreparedDoc, PreparedDoc], published, try_rewrite: bool = True) -> Match:
+        """Exact scores and relation of one pair. Alignment runs when it can change the verdict or
+        gives evidence: not for exact copies, nor for pairs that are neither copies nor rewrite candidates."""
+        cfg = self.config
         weights = self.document_frequency.idf if self.document_frequency.n_docs else None
         exact = docs[0].fingerprint == docs[1].fingerprint
-        scores, alignment = score_pair(docs[0], docs[1], self.config, weights, with_alignment=not exact)
+        wanted = is_copy(copy_overlap(*docs), cfg) or (cfg.detect_rewrites and try_rewrite)
+        scores, alignment = score_pair(docs[0], docs[1], cfg, weights, with_alignment=not exact and wanted)
         return relate(ids[0], ids[1], docs[0], docs[1], scores, alignment, self.config, published)
 
     # -- corpora ----------------------------------------------------------------------
@@ -220,26 +224,38 @@ class Detector:
         representative = first[group]
         is_rep = representative == np.arange(n)
         exact = np.stack((representative[~is_rep], np.flatnonzero(~is_rep)), axis=1)
+        topic_sigs = self._rare_stem_signatures([corpus.texts[i] for i in order]) if cfg.detect_rewrites else None
         found = [candidate_pairs(copy_sigs, cfg.lsh_threshold, cfg.lsh_weights, cfg.max_bucket_size, is_rep)]
         if cfg.detect_rewrites:
-            topic_sigs = self._rare_stem_signatures([corpus.texts[i] for i in order])
             found.append(candidate_pairs(topic_sigs, cfg.rewrite_lsh_threshold, cfg.lsh_weights,
                                          cfg.max_bucket_size, is_rep))
         pairs = unique_pairs(np.concatenate([exact, _expand_groups(np.concatenate(found), representative)]))
-        report.candidates = len(pairs)
         if progress:
             progress("candidates", len(pairs))
 
+        # sharpen the LSH candidates with the full signatures before any exact work
+        copy_estimate = _agreement(copy_sigs, pairs)
+        rewrite_estimate = _agreement(topic_sigs, pairs) if cfg.detect_rewrites else np.zeros(len(pairs))
+        is_exact = fingerprints[pairs[:, 0]] == fingerprints[pairs[:, 1]]
+        try_rewrite = rewrite_estimate >= cfg.rewrite_min_estimate
+        keep = is_exact | (copy_estimate >= cfg.copy_min_estimate) | try_rewrite
+        pairs, try_rewrite = pairs[keep], try_rewrite[keep]
+        report.candidates = len(pairs)
+
+        cache: dict[int, PreparedDoc] = {}
         chunk = 4096
         for lo in range(0, len(pairs), chunk):
             part = pairs[lo : lo + chunk]
-            needed = np.unique(part)
-            prepared = dict(zip(needed.tolist(), prepare([corpus.texts[order[i]] for i in needed], cfg)))
-            for i, j in part.tolist():
+            needed = np.unique(part).tolist()
+            if len(cache) > 8 * chunk:
+                cache = {i: cache[i] for i in needed if i in cache}
+            missing = [i for i in needed if i not in cache]
+            cache.update(zip(missing, prepare([corpus.texts[order[i]] for i in missing], cfg)))
+            for (i, j), rewrite in zip(part.tolist(), try_rewrite[lo : lo + chunk].tolist()):
                 try:
                     match = self._verify(
-                        (ids[i], ids[j]), (prepared[i], prepared[j]),
-                        (corpus.published[order[i]], corpus.published[order[j]]),
+                        (ids[i], ids[j]), (cache[i], cache[j]),
+                        (corpus.published[order[i]], corpus.published[order[j]]), rewrite,
                     )
                 except Exception as e:  # one bad pair must not end a long scan
                     report.skip(Skipped(f"{ids[i]} | {ids[j]}", "verify_error", f"{type(e).__name__}: {e}"))
@@ -249,6 +265,15 @@ class Detector:
                     yield match
             if progress:
                 progress("verified", min(lo + chunk, len(pairs)))
+
+
+def _agreement(signatures: np.ndarray, pairs: np.ndarray, chunk: int = 65536) -> np.ndarray:
+    """Estimated Jaccard similarity of each pair: the share of equal signature slots."""
+    out = np.empty(len(pairs))
+    for lo in range(0, len(pairs), chunk):
+        p = pairs[lo : lo + chunk]
+        out[lo : lo + chunk] = (signatures[p[:, 0]] == signatures[p[:, 1]]).mean(axis=1)
+    return out
 
 
 def _expand_groups(pairs: np.ndarray, representative: np.ndarray) -> np.ndarray:

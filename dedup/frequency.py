@@ -5,6 +5,8 @@ memory stays constant for any corpus, tables from several workers add up, and
 collisions only make a rare stem look a little more common (a lower weight).
 
 >>> import numpy as np
+
+from dedup.hashing import mix64
 >>> df = DocumentFrequency(bits=10)
 >>> df.add(np.array([0, 2, 3]), np.array([7, 8, 7], np.uint64))
 >>> df.n_docs, df.idf(np.array([7, 8, 9], np.uint64)).round(2).tolist()
@@ -14,6 +16,8 @@ collisions only make a rare stem look a little more common (a lower weight).
 from __future__ import annotations
 
 import numpy as np
+
+from dedup.hashing import mix64
 
 
 class DocumentFrequency:
@@ -26,9 +30,11 @@ class DocumentFrequency:
 
     def add(self, offsets: np.ndarray, stems: np.ndarray) -> None:
         """Count each stem once per document segment ``stems[offsets[i]:offsets[i+1]]``."""
-        doc = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
-        pairs = np.unique(np.stack((doc.astype(np.uint64), np.asarray(stems, np.uint64))), axis=1)
-        np.add.at(self.counts, self._slot(pairs[1]), 1)
+        stems = np.asarray(stems, np.uint64)
+        doc = np.repeat(np.arange(len(offsets) - 1, dtype=np.uint64), np.diff(offsets))
+        # one (document, stem) key per occurrence; its unique values pick each stem once per document
+        _, first = np.unique(mix64(stems ^ mix64(doc)), return_index=True)
+        np.add.at(self.counts, self._slot(stems[first]), 1)
         self.n_docs += len(offsets) - 1
 
     def merge(self, other: "DocumentFrequency") -> None:

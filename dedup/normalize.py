@@ -86,19 +86,22 @@ _FURNITURE = [
 _FURNITURE_RE = regex.compile(r"^(?:" + "|".join(_FURNITURE) + r")$", regex.IGNORECASE)
 _ALL_CAPS_LABEL = regex.compile(r"^[\p{Lu}\p{N}\s&:'’-]{2,60}$")
 _SENTENCE_END = regex.compile(r"[.!?。！？\"”’')]$")
-_WORD = regex.compile(r"[\p{L}\p{N}]+")
+
+
+_MAX_FURNITURE_CHARS = 240  # every rule matches only lines shorter than this
 
 
 def _is_furniture(line: str) -> bool:
+    if len(line) > _MAX_FURNITURE_CHARS:
+        return False
     if _FURNITURE_RE.match(line):
         return True
-    n_words = len(_WORD.findall(line))
-    return n_words <= 5 and _ALL_CAPS_LABEL.match(line) is not None and not _SENTENCE_END.search(line)
+    return len(line.split()) <= 5 and _ALL_CAPS_LABEL.match(line) is not None and not _SENTENCE_END.search(line)
 
 
 def _is_navigation(line: str) -> bool:
     """A short line without sentence punctuation, as in menus and link lists."""
-    return len(_WORD.findall(line)) <= 6 and not _SENTENCE_END.search(line)
+    return len(line) <= 80 and len(line.split()) <= 6 and not _SENTENCE_END.search(line)
 
 
 def clean_text(text: str) -> str:

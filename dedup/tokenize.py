@@ -30,6 +30,7 @@ from dedup.hashing import mix64, positional_weights, token_hash_from_sum
 _TABLE_SIZE = 0x30000  # BMP, SMP and SIP; rarer code points count as separators
 SEPARATOR, WORD, SOLO = 0, 1, 2
 _TERMINALS = ".!?。！？"
+_SPACES = np.array([9, 10, 11, 12, 13, 32, 0xA0, 0x3000], np.uint32)
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ def tables() -> _Tables:
             fold[m.start()] = ord(folded)
     is_terminal = np.zeros(_TABLE_SIZE, bool)
     is_terminal[[ord(c) for c in _TERMINALS]] = True
+    char_class[_TABLE_SIZE - 1] = SEPARATOR
     return _Tables(char_class, fold, is_lower, is_terminal)
 
 
@@ -115,61 +117,59 @@ def _code_points(text: str) -> np.ndarray:
 def tokenize_batch(texts: list[str], stem_length: int = 6) -> TokenBatch:
     """Tokenize clean texts together. Character offsets are relative to each text."""
     t = tables()
-    sep = "\n"  # a separator char, so no token spans two documents
-    joined = sep.join(texts)
+    joined = "\n".join(texts)  # a separator, so no token spans two documents
     doc_char_start = np.zeros(len(texts) + 1, np.int64)
     if texts:
         doc_char_start[1:] = np.cumsum([len(x) + 1 for x in texts])
     cp = _code_points(joined)
-    in_table = cp < _TABLE_SIZE
-    idx = np.where(in_table, cp, 0)
-    cls = np.where(in_table, t.char_class[idx], SEPARATOR)
+    # code points past the table map to its last entry, a noncharacter classed as a separator
+    idx = np.minimum(cp, _TABLE_SIZE - 1)
+    cls = t.char_class[idx]
 
     word = cls == WORD
-    prev_word = np.concatenate(([False], word[:-1]))
-    next_word = np.concatenate((word[1:], [False]))
     solo = cls == SOLO
-    starts = np.flatnonzero((word & ~prev_word) | solo)
-    ends = np.flatnonzero((word & ~next_word) | solo) + 1
+    edge = np.diff(word.view(np.int8), prepend=0, append=0)
+    starts = np.flatnonzero((edge[:-1] == 1) | solo)
+    ends = np.flatnonzero((edge[1:] == -1) | solo) + 1
 
-    # polynomial hash of folded code points within each token
-    in_token = word | solo
-    pos = np.flatnonzero(in_token)
-    is_start = np.zeros(len(cp), bool)
-    is_start[starts] = True
-    token_of_pos = np.cumsum(is_start[pos]) - 1
-    offset_in_token = pos - starts[token_of_pos]
-    folded = np.where(in_table[pos], t.fold[idx[pos]], cp[pos]).astype(np.uint64)
-    weighted = folded * positional_weights(offset_in_token)
+    # polynomial hash of the folded code points of each token, summed with reduceat
+    token_len = ends - starts
+    first_pos = np.cumsum(token_len) - token_len
+    offset_in_token = np.arange(int(token_len.sum())) - np.repeat(first_pos, token_len)
+    pos = np.repeat(starts, token_len) + offset_in_token
+    weighted = t.fold[idx[pos]].astype(np.uint64) * positional_weights(offset_in_token)
     lengths = (ends - starts).astype(np.uint64)
     if len(starts):
-        token_sum = np.add.reduceat(weighted, np.searchsorted(pos, starts))
-        stem_part = np.where(offset_in_token < stem_length, weighted, np.uint64(0))
-        stem_sum = np.add.reduceat(stem_part, np.searchsorted(pos, starts))
+        token_sum = np.add.reduceat(weighted, first_pos)
+        weighted[offset_in_token >= stem_length] = 0
+        stem_sum = np.add.reduceat(weighted, first_pos)
     else:
         token_sum = stem_sum = np.zeros(0, np.uint64)
     token_hash = token_hash_from_sum(token_sum, lengths)
     stem_len = np.minimum(lengths, np.uint64(stem_length))
     stem_hash = mix64(stem_sum ^ (stem_len * np.uint64(0xC2B2AE3D27D4EB4F)) ^ np.uint64(0x5EED))
 
-    single_ascii_letter = (lengths == 1) & (cp[starts] < 128) & ~((cp[starts] >= 48) & (cp[starts] <= 57))
-    content = ~single_ascii_letter & ~np.isin(token_hash, stopword_hashes())
+    first_cp = cp[starts]
+    single_ascii_letter = (lengths == 1) & (first_cp < 128) & ~((first_cp >= 48) & (first_cp <= 57))
+    content = ~single_ascii_letter & ~is_stopword(token_hash)
 
     doc_of_token = np.searchsorted(doc_char_start, starts, side="right") - 1
     offsets = np.searchsorted(doc_of_token, np.arange(len(texts) + 1))
 
-    # a sentence starts after a newline, or after terminal punctuation when the next
-    # token does not begin with a lowercase letter
-    newline_count = np.concatenate(([0], np.cumsum(cp == 10)))
-    terminal_count = np.concatenate(([0], np.cumsum(np.where(in_table, t.is_terminal[idx], False))))
-    gap_lo = np.concatenate(([0], ends[:-1]))
-    has_newline = newline_count[starts] - newline_count[gap_lo] > 0
-    has_terminal = terminal_count[starts] - terminal_count[gap_lo] > 0
-    first_lower = np.where(in_table[starts], t.is_lower[idx[starts]], False)
-    boundary = has_newline | (has_terminal & ~first_lower)
+    # a sentence starts after a newline, or after terminal punctuation followed by white space
+    # when the next token does not begin with a lowercase letter ("3.5", "e.g. this" do not split)
+    newline = np.flatnonzero(cp == 10)
+    terminal = np.flatnonzero(t.is_terminal[idx])
+    terminal = terminal[np.isin(cp[np.minimum(terminal + 1, len(cp) - 1)], _SPACES)]
+    after_newline = np.zeros(len(starts) + 1, bool)
+    after_newline[np.searchsorted(starts, newline)] = True
+    after_terminal = np.zeros(len(starts) + 1, bool)
+    after_terminal[np.searchsorted(starts, terminal)] = True
+    boundary = after_newline[:-1] | (after_terminal[:-1] & ~t.is_lower[idx[starts]])
     boundary[offsets[:-1][offsets[:-1] < len(starts)]] = True
     sentence_global = np.cumsum(boundary) - 1
-    first_sentence_of_doc = sentence_global[np.minimum(offsets[:-1], max(len(starts) - 1, 0))] if len(starts) else np.zeros(len(texts), np.int64)
+    first_sentence_of_doc = (sentence_global[np.minimum(offsets[:-1], max(len(starts) - 1, 0))]
+                             if len(starts) else np.zeros(len(texts), np.int64))
     sentence = (sentence_global - first_sentence_of_doc[doc_of_token]).astype(np.int32)
 
     char_base = doc_char_start[doc_of_token]
@@ -200,6 +200,25 @@ these they this those though through thus to too under until up upon us very was
 where whether which while who whom whose why will with within without would yet you your yours
 yourself yourselves according told including among around across along already although another
 """.split()
+
+
+def is_stopword(token_hashes: np.ndarray) -> np.ndarray:
+    slots = _stopword_slots()
+    return slots[token_hashes & np.uint64(len(slots) - 1)] == token_hashes
+
+
+@lru_cache(maxsize=1)
+def _stopword_slots() -> np.ndarray:
+    """A direct-mapped table: each stopword hash in its own slot (size grown until none collide)."""
+    stop = stopword_hashes()
+    size = 1024
+    while len(np.unique(stop & np.uint64(size - 1))) < len(stop):
+        size *= 2
+    slots = np.zeros(size, np.uint64)
+    slots[(stop & np.uint64(size - 1)).astype(np.int64)] = stop
+    if not (slots == 0).any() or 0 in stop:  # slot value 0 must mean "empty"
+        raise AssertionError("stopword table needs an empty marker")
+    return slots
 
 
 @lru_cache(maxsize=1)

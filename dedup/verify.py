@@ -61,18 +61,32 @@ def prepare(texts: list[str], cfg: DedupConfig) -> list[PreparedDoc]:
     ]
 
 
-def score_pair(a: PreparedDoc, b: PreparedDoc, cfg: DedupConfig, weights: Weights | None = None,
-               with_alignment: bool = True) -> tuple[Scores, Alignment | None]:
+def copy_overlap(a: PreparedDoc, b: PreparedDoc) -> tuple[float, float, float]:
+    """(Jaccard, containment of a in b, containment of b in a) of the shingle sets."""
     shared = len(np.intersect1d(a.shingles, b.shingles, assume_unique=True))
     union = len(a.shingles) + len(b.shingles) - shared
+    return (
+        shared / union if union else 0.0,
+        shared / len(a.shingles) if len(a.shingles) else 0.0,
+        shared / len(b.shingles) if len(b.shingles) else 0.0,
+    )
+
+
+def is_copy(overlap: tuple[float, float, float], cfg: DedupConfig) -> bool:
+    return overlap[0] >= cfg.near_duplicate_jaccard or max(overlap[1:]) >= cfg.partial_containment
+
+
+def score_pair(a: PreparedDoc, b: PreparedDoc, cfg: DedupConfig, weights: Weights | None = None,
+               with_alignment: bool = True) -> tuple[Scores, Alignment | None]:
+    jaccard, containment_a, containment_b = copy_overlap(a, b)
     alignment = (
         align(a.tokens, b.tokens, cfg.sentence_similarity, weights, cfg.sentence_min_shared)
         if with_alignment else None
     )
     scores = Scores(
-        jaccard=shared / union if union else 0.0,
-        containment_a=shared / len(a.shingles) if len(a.shingles) else 0.0,
-        containment_b=shared / len(b.shingles) if len(b.shingles) else 0.0,
+        jaccard=jaccard,
+        containment_a=containment_a,
+        containment_b=containment_b,
         alignment_a=alignment.coverage_a if alignment else 0.0,
         alignment_b=alignment.coverage_b if alignment else 0.0,
         aligned_sentences=len(alignment.pairs) if alignment else 0,
