@@ -33,6 +33,7 @@ def _config_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--rewrite-score", type=float, default=d.rewrite_score)
     g.add_argument("--no-rewrites", action="store_true", help="copies only: skip rewrite detection")
     g.add_argument("--seed", type=int, default=d.seed)
+    g.add_argument("--workers", type=int, default=0, help="processes (default 0: one per core); same output for any")
 
 
 def _config(args: argparse.Namespace) -> DedupConfig:
@@ -40,7 +41,7 @@ def _config(args: argparse.Namespace) -> DedupConfig:
         shingle_kind=args.shingle_kind, shingle_size=args.shingle_size, num_perm=args.num_perm,
         lsh_threshold=args.lsh_threshold, near_duplicate_jaccard=args.near_duplicate_jaccard,
         partial_containment=args.partial_containment, rewrite_score=args.rewrite_score,
-        detect_rewrites=not args.no_rewrites, seed=args.seed,
+        detect_rewrites=not args.no_rewrites, seed=args.seed, workers=args.workers,
     )
 
 

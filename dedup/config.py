@@ -52,6 +52,7 @@ class DedupConfig:
     min_tokens: int = 8
     max_doc_chars: int = 2_000_000  # news pages are far smaller; larger inputs are reported skips
     batch_size: int = 512
+    workers: int = 1  # processes; 0 = one per core. Results are the same for any number.
 
     def __post_init__(self) -> None:
         checks = {

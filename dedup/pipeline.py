@@ -1,0 +1,138 @@
+"""The scan's batch steps, as pure functions of the config and their inputs.
+
+Each runs in the main process or in a worker with the same result, which is
+what makes a scan's output independent of the number of workers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from dedup.config import DedupConfig
+from dedup.frequency import DocumentFrequency
+from dedup.normalize import BinaryInputError, check_not_binary, clean_text, decode_bytes
+from dedup.relate import relate
+from dedup.shingle import content_stems
+from dedup.sign import sign
+from dedup.tokenize import tokenize_batch
+from dedup.types import Match, Skipped
+from dedup.verify import PreparedDoc, copy_overlap, fingerprint, is_copy, prepare, score_pair, shingle_batch
+
+Record = tuple[str, "str | bytes", "datetime | None"]
+
+
+@dataclass
+class SignedBatch:
+    """Pass 1 output for a batch of records: what the scan keeps of each document it accepts."""
+
+    ids: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)  # clean text
+    published: list[datetime | None] = field(default_factory=list)
+    fingerprints: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
+    copy_signatures: np.ndarray | None = None
+    stem_offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
+    stems: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))  # for document frequencies
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def _accept(cfg: DedupConfig, record: Record) -> tuple[str, str, datetime | None] | Skipped:
+    doc_id, text, published = record
+    try:
+        if isinstance(text, bytes):
+            text = decode_bytes(text)
+        if not isinstance(text, str):
+            return Skipped(doc_id, "invalid_record", f"text is {type(text).__name__}, not str")
+        if len(text) > cfg.max_doc_chars:
+            return Skipped(doc_id, "too_large", f"{len(text)} characters > max_doc_chars")
+        check_not_binary(text)
+    except BinaryInputError as e:
+        return Skipped(doc_id, "binary", str(e))
+    return doc_id, clean_text(text), published
+
+
+def sign_records(cfg: DedupConfig, records: list[Record]) -> SignedBatch:
+    """Pass 1: check, clean, tokenize, shingle and sign a batch of records."""
+    out = SignedBatch()
+    accepted = []
+    for record in records:
+        checked = _accept(cfg, record)
+        (out.skipped.append if isinstance(checked, Skipped) else accepted.append)(checked)
+    if not accepted:
+        out.copy_signatures = np.zeros((0, cfg.num_perm), np.uint32)
+        return out
+    batch, offsets, shingles = shingle_batch([text for _, text, _ in accepted], cfg)
+    token_counts = np.diff(batch.offsets)
+    for (doc_id, _, _), n in zip(accepted, token_counts.tolist()):
+        if n == 0:
+            out.skipped.append(Skipped(doc_id, "empty", "no words after cleaning"))
+        elif n < cfg.min_tokens:
+            out.skipped.append(Skipped(doc_id, "too_short", f"{n} words < min_tokens"))
+    kept = np.flatnonzero(token_counts >= max(cfg.min_tokens, 1))
+    out.ids = [accepted[i][0] for i in kept]
+    out.texts = [accepted[i][1] for i in kept]
+    out.published = [accepted[i][2] for i in kept]
+    out.fingerprints = np.array([fingerprint(batch.doc(i).hash) for i in kept], np.uint64)
+    out.copy_signatures = sign(offsets, shingles, cfg.num_perm, cfg.seed)[kept]
+    stem_offsets, stems = content_stems(batch)
+    lengths = np.diff(stem_offsets)[kept]
+    out.stem_offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    out.stems = np.concatenate([stems[stem_offsets[i] : stem_offsets[i + 1]] for i in kept])
+    return out
+
+
+def rare_stem_signatures(cfg: DedupConfig, df: DocumentFrequency, texts: list[str]) -> np.ndarray:
+    """Pass 2, once document frequencies are known: signatures of each text's rarer content stems.
+
+    Rewrites keep names, numbers and specific terms while changing the wording around them;
+    leaving out the corpus's common words keeps same-topic documents from all becoming candidates.
+    """
+    max_df = max(cfg.rare_stem_max_df_fraction * df.n_docs, cfg.rare_stem_max_df_floor)
+    offsets, stems = content_stems(tokenize_batch(texts, cfg.stem_length))
+    rare = df.count(stems) <= max_df
+    kept_before = np.concatenate(([0], np.cumsum(rare)))
+    return sign(kept_before[offsets], stems[rare], cfg.rewrite_num_perm, cfg.seed)
+
+
+def verify_pair(cfg: DedupConfig, df: DocumentFrequency, ids: tuple[str, str],
+                docs: tuple[PreparedDoc, PreparedDoc], published, try_rewrite: bool = True) -> Match:
+    """Exact scores and relation of one pair. Alignment runs where it can change the verdict or
+    gives evidence: not for exact copies, nor for pairs that are neither copies nor rewrite candidates."""
+    weights = df.idf if df.n_docs else None
+    exact = docs[0].fingerprint == docs[1].fingerprint
+    wanted = is_copy(copy_overlap(*docs), cfg) or (cfg.detect_rewrites and try_rewrite)
+    scores, alignment = score_pair(docs[0], docs[1], cfg, weights, with_alignment=not exact and wanted)
+    return relate(ids[0], ids[1], docs[0], docs[1], scores, alignment, cfg, published)
+
+
+@dataclass(frozen=True)
+class VerifyTask:
+    """A chunk of candidate pairs with what is needed to verify them anywhere."""
+
+    pairs: list[tuple[int, int, bool]]  # (doc, doc, try_rewrite)
+    ids: dict[int, str]
+    texts: dict[int, str]
+    published: dict[int, datetime | None]
+
+
+def verify_task(cfg: DedupConfig, df: DocumentFrequency, task: VerifyTask) -> list[Match | Skipped]:
+    """Related pairs of a chunk (unrelated ones are dropped); a pair that fails is a Skipped."""
+    keys = sorted(task.texts)
+    prepared = {}
+    for lo in range(0, len(keys), cfg.batch_size):  # bounded batches bound the tokenizer's memory
+        part = keys[lo : lo + cfg.batch_size]
+        prepared.update(zip(part, prepare([task.texts[k] for k in part], cfg)))
+    out: list[Match | Skipped] = []
+    for i, j, try_rewrite in task.pairs:
+        ids = (task.ids[i], task.ids[j])
+        try:
+            match = verify_pair(cfg, df, ids, (prepared[i], prepared[j]), (task.published[i], task.published[j]),
+                                try_rewrite)
+        except Exception as e:  # one bad pair must not end a long scan
+            out.append(Skipped(f"{ids[0]} | {ids[1]}", "verify_error", f"{type(e).__name__}: {e}"))
+            continue
+        if match.relation is not None:
+            out.append(match)
+    return out
