@@ -23,6 +23,7 @@ import numpy as np
 
 from dedup import cluster as cluster_stage
 from dedup import pipeline
+from dedup.arrays import unique
 from dedup.config import DedupConfig
 from dedup.frequency import DocumentFrequency
 from dedup.index import candidate_pairs, unique_pairs
@@ -201,7 +202,7 @@ class Detector:
                 chunk = 2048
                 for lo in range(0, len(pairs), chunk):
                     part = pairs[lo : lo + chunk]
-                    needed = np.unique(part).tolist()
+                    needed = unique(part.ravel()).tolist()
                     yield pipeline.VerifyTask(
                         pairs=[(i, j, r) for (i, j), r in zip(part.tolist(), try_rewrite[lo : lo + chunk].tolist())],
                         ids={k: ids[k] for k in needed},
@@ -233,15 +234,17 @@ def _agreement(signatures: np.ndarray, pairs: np.ndarray, chunk: int = 65536) ->
 
 def _expand_groups(pairs: np.ndarray, representative: np.ndarray) -> np.ndarray:
     """Candidate pairs of representatives, extended to every member of their exact-copy groups."""
-    members: dict[int, list[int]] = {}
-    for doc in np.flatnonzero(representative != np.arange(len(representative))).tolist():
-        members.setdefault(int(representative[doc]), [int(representative[doc])]).append(doc)
-    if not members:
+    is_copy = representative != np.arange(len(representative))
+    if not is_copy.any() or not len(pairs):
         return pairs
+    members: dict[int, list[int]] = {}
+    for doc in np.flatnonzero(is_copy).tolist():
+        members.setdefault(int(representative[doc]), [int(representative[doc])]).append(doc)
+    has_group = np.zeros(len(representative), bool)
+    has_group[list(members)] = True
     out = [pairs]
-    for i, j in pairs.tolist():
-        if i in members or j in members:
-            out.append(np.array([(x, y) for x in members.get(i, [i]) for y in members.get(j, [j])], np.int64))
+    for i, j in pairs[has_group[pairs[:, 0]] | has_group[pairs[:, 1]]].tolist():
+        out.append(np.array([(x, y) for x in members.get(i, [i]) for y in members.get(j, [j])], np.int64))
     return np.sort(np.concatenate(out), axis=1)
 
 

@@ -6,6 +6,7 @@ collisions only make a rare stem look a little more common (a lower weight).
 
 >>> import numpy as np
 
+from dedup.arrays import first_of_each
 from dedup.hashing import mix64
 >>> df = DocumentFrequency(bits=10)
 >>> df.add(np.array([0, 2, 3]), np.array([7, 8, 7], np.uint64))
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dedup.arrays import first_of_each
 from dedup.hashing import mix64
 
 
@@ -33,7 +35,7 @@ class DocumentFrequency:
         stems = np.asarray(stems, np.uint64)
         doc = np.repeat(np.arange(len(offsets) - 1, dtype=np.uint64), np.diff(offsets))
         # one (document, stem) key per occurrence; its unique values pick each stem once per document
-        _, first = np.unique(mix64(stems ^ mix64(doc)), return_index=True)
+        first = first_of_each(mix64(stems ^ mix64(doc)))
         np.add.at(self.counts, self._slot(stems[first]), 1)
         self.n_docs += len(offsets) - 1
 

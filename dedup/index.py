@@ -22,6 +22,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from dedup.arrays import unique
 from dedup.hashing import mix64, seeded_uint64
 
 
@@ -45,14 +46,14 @@ def optimal_bands(threshold: float, num_perm: int, weights: tuple[float, float] 
     return best
 
 
-def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
-    """(n_docs, bands) uint64 keys: a hash of each band's slots."""
-    n = signatures.shape[0]
-    used = signatures[:, : bands * rows].astype(np.uint64).reshape(n, bands, rows)
+def band_key(signatures: np.ndarray, index: np.ndarray, band: int, rows: int) -> np.ndarray:
+    """uint64 key of one band for the rows ``index`` of a signature matrix: a hash of its slots."""
+    key = np.zeros(len(index), np.uint64)
     weights = _row_weights(rows)
     with np.errstate(over="ignore"):
-        keys = (mix64(used) * weights).sum(axis=2, dtype=np.uint64)
-        return mix64(keys ^ np.arange(bands, dtype=np.uint64))
+        for r in range(rows):
+            key += mix64(signatures[index, band * rows + r].astype(np.uint64)) * weights[r]
+        return mix64(key ^ np.uint64(band))
 
 
 @lru_cache(maxsize=16)
@@ -93,13 +94,19 @@ def candidate_pairs(signatures: np.ndarray, threshold: float, weights=(0.5, 0.5)
     n, num_perm = signatures.shape
     bands, rows = optimal_bands(threshold, num_perm, tuple(weights))
     index = np.arange(n) if valid is None else np.flatnonzero(valid)
-    keys = band_keys(signatures[index], bands, rows)
-    found = [index[bucket_pairs(keys[:, b], max_bucket_size)] for b in range(bands)]
-    return unique_pairs(np.concatenate(found) if found else np.zeros((0, 2), np.int64))
+    found = []
+    for b in range(bands):
+        pairs = index[bucket_pairs(band_key(signatures, index, b, rows), max_bucket_size)]
+        found.append(unique(pairs[:, 0] * np.int64(n) + pairs[:, 1]))
+    keys = unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
+    return np.stack((keys // n, keys % n), axis=1)
 
 
 def unique_pairs(pairs: np.ndarray) -> np.ndarray:
+    """Sorted distinct rows of an (m, 2) array of non-negative pairs."""
     if not len(pairs):
         return np.zeros((0, 2), np.int64)
     pairs = pairs.astype(np.int64)
-    return np.unique(pairs, axis=0)
+    n = np.int64(pairs.max()) + 1
+    keys = unique(pairs[:, 0] * n + pairs[:, 1])
+    return np.stack((keys // n, keys % n), axis=1)

@@ -63,7 +63,3 @@ def content_stems(batch: TokenBatch) -> tuple[np.ndarray, np.ndarray]:
     keep = batch.content
     kept_before = np.concatenate(([0], np.cumsum(keep)))
     return kept_before[batch.offsets].astype(np.int64), batch.stem[keep]
-
-
-def unique_per_segment(offsets: np.ndarray, values: np.ndarray) -> list[np.ndarray]:
-    return [np.unique(values[offsets[i] : offsets[i + 1]]) for i in range(len(offsets) - 1)]

@@ -21,6 +21,7 @@ import numpy as np
 import xxhash
 
 from dedup.align import Alignment, Weights, align
+from dedup.arrays import unique
 from dedup.config import DedupConfig
 from dedup.shingle import char_shingles, word_shingles
 from dedup.tokenize import DocTokens, tokenize_batch
@@ -56,7 +57,7 @@ def shingle_batch(texts: list[str], cfg: DedupConfig):
 def prepare(texts: list[str], cfg: DedupConfig) -> list[PreparedDoc]:
     batch, offsets, hashes = shingle_batch(texts, cfg)
     return [
-        PreparedDoc(text, batch.doc(i), np.unique(hashes[offsets[i] : offsets[i + 1]]))
+        PreparedDoc(text, batch.doc(i), unique(hashes[offsets[i] : offsets[i + 1]]))
         for i, text in enumerate(texts)
     ]
 
