@@ -31,7 +31,7 @@ from dedup.io import parse_date
 from dedup.normalize import clean_text, decode_bytes
 from dedup.parallel import Executor
 from dedup.shingle import content_stems
-from dedup.store import TextStore
+from dedup.store import SegmentStore, TextStore
 from dedup.types import Cluster, Document, Match, ScanReport, Skipped
 from dedup.verify import prepare, shingle_batch
 
@@ -47,6 +47,7 @@ class _Corpus:
         self.fingerprints: list[np.ndarray] = []
         self.copy_signatures: list[np.ndarray] = []
         self.texts = TextStore()
+        self.stems = SegmentStore()
 
     def add(self, batch: pipeline.SignedBatch) -> None:
         self.ids += batch.ids
@@ -54,6 +55,11 @@ class _Corpus:
         self.fingerprints.append(batch.fingerprints)
         self.copy_signatures.append(batch.copy_signatures)
         self.texts.extend(batch.texts)
+        self.stems.extend(batch.stem_offsets, batch.stems)
+
+    def close(self) -> None:
+        self.texts.close()
+        self.stems.close()
 
 
 class Scan:
@@ -121,7 +127,7 @@ class Detector:
                     for skipped in batch.skipped:
                         report.skip(skipped)
                     corpus.add(batch)
-                    self.document_frequency.add(batch.stem_offsets, batch.stems)
+                    self.document_frequency.add(batch.stem_offsets, batch.stems, distinct=True)
                     if progress:
                         progress("read", report.documents_read)
             report.documents_scanned = len(corpus.ids)
@@ -129,7 +135,7 @@ class Detector:
         except KeyboardInterrupt:
             report.interrupted = True
         finally:
-            corpus.texts.close()
+            corpus.close()
             report.seconds = time.perf_counter() - started
 
     def _record_batches(self, docs, report: ScanReport) -> Iterator[list[pipeline.Record]]:
@@ -172,8 +178,11 @@ class Detector:
         with Executor(cfg, self.document_frequency, cfg.workers) as ex:
             topic_sigs = None
             if cfg.detect_rewrites:
-                chunks = (corpus.texts.get(order[lo : lo + cfg.batch_size]) for lo in range(0, n, cfg.batch_size))
-                topic_sigs = np.concatenate(list(ex.map("rare", chunks)))
+                step = 8 * cfg.batch_size
+                topic_sigs = np.concatenate([
+                    pipeline.rare_stem_signatures(cfg, self.document_frequency, *corpus.stems.read(lo, min(lo + step, n)))
+                    for lo in range(0, n, step)
+                ])[order]
 
             # exact copies: only the first member of each group is indexed; its candidates are
             # then shared with the other members, which are linked to it as exact pairs

@@ -30,13 +30,20 @@ class DocumentFrequency:
     def _slot(self, stems: np.ndarray) -> np.ndarray:
         return (np.asarray(stems, np.uint64) & np.uint64(len(self.counts) - 1)).astype(np.int64)
 
-    def add(self, offsets: np.ndarray, stems: np.ndarray) -> None:
-        """Count each stem once per document segment ``stems[offsets[i]:offsets[i+1]]``."""
+    def add(self, offsets: np.ndarray, stems: np.ndarray, distinct: bool = False) -> None:
+        """Count each stem once per document segment ``stems[offsets[i]:offsets[i+1]]``.
+
+        ``distinct=True`` says each segment already holds each stem once.
+        """
         stems = np.asarray(stems, np.uint64)
-        doc = np.repeat(np.arange(len(offsets) - 1, dtype=np.uint64), np.diff(offsets))
-        # one (document, stem) key per occurrence; its unique values pick each stem once per document
-        first = first_of_each(mix64(stems ^ mix64(doc)))
-        np.add.at(self.counts, self._slot(stems[first]), 1)
+        if not distinct:
+            doc = np.repeat(np.arange(len(offsets) - 1, dtype=np.uint64), np.diff(offsets))
+            # one (document, stem) key per occurrence; its unique values pick each stem once per document
+            stems = stems[first_of_each(mix64(stems ^ mix64(doc)))]
+        slots = np.sort(self._slot(stems))
+        new = np.concatenate(([True], slots[1:] != slots[:-1])) if len(slots) else np.zeros(0, bool)
+        starts = np.flatnonzero(new)
+        self.counts[slots[starts]] += np.diff(np.append(starts, len(slots))).astype(np.int32)
         self.n_docs += len(offsets) - 1
 
     def merge(self, other: "DocumentFrequency") -> None:

@@ -99,7 +99,7 @@ def read_jsonl(path: Path, id_field: str = "id", text_field: str = "text",
 
 def _record(raw: bytes, where: str, id_field, text_field, date_fields, url_field) -> Document | Skipped:
     try:
-        record = json.loads(decode_bytes(raw))
+        record = json.loads(decode_bytes(raw, check=False))  # the text itself is checked when scanned
     except (ValueError, BinaryInputError) as e:
         return Skipped(where, "malformed_json", str(e)[:200])
     if not isinstance(record, dict):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import codecs
 import unicodedata
 
+import numpy as np
 import regex
 
 
@@ -35,13 +36,14 @@ def _cp1252_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
 
 codecs.register_error("dedup-cp1252", _cp1252_fallback)
 
-_CONTROL = regex.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_IS_CONTROL = np.zeros(129, bool)
+_IS_CONTROL[[*range(0, 9), 11, *range(14, 32), 127]] = True
 
 
-def decode_bytes(data: bytes) -> str:
+def decode_bytes(data: bytes, check: bool = True) -> str:
     """Decode scraped bytes: BOM-aware UTF-8/UTF-16, else UTF-8 with cp1252 for invalid runs.
 
-    Raises BinaryInputError for NUL-bearing or control-heavy data.
+    Raises BinaryInputError for NUL-bearing data, and (``check``) for control-heavy text.
     """
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16", errors="replace")
@@ -50,7 +52,8 @@ def decode_bytes(data: bytes) -> str:
     if b"\x00" in data[:65536]:
         raise BinaryInputError("input contains NUL bytes (binary file?)")
     text = data.decode("utf-8", errors="dedup-cp1252")
-    check_not_binary(text)
+    if check:
+        check_not_binary(text)
     return text
 
 
@@ -59,7 +62,9 @@ def check_not_binary(text: str) -> None:
     sample = text[:4096]
     if "\x00" in sample:
         raise BinaryInputError("text contains NUL characters (binary data?)")
-    if sample and len(_CONTROL.findall(sample)) > 0.05 * len(sample):
+    cp = np.frombuffer(sample.encode("utf-32-le", "surrogatepass"), np.uint32)
+    controls = np.count_nonzero(_IS_CONTROL[np.minimum(cp, 128)])
+    if controls > 0.05 * len(sample):
         raise BinaryInputError("text is mostly control characters (binary data?)")
 
 

@@ -26,15 +26,11 @@ def _sign(records):
     return pipeline.sign_records(_worker["cfg"], records)
 
 
-def _rare(texts):
-    return pipeline.rare_stem_signatures(_worker["cfg"], _worker["df"], texts)
-
-
 def _verify(task):
     return pipeline.verify_task(_worker["cfg"], _worker["df"], task)
 
 
-STEPS: dict[str, Callable] = {"sign": _sign, "rare": _rare, "verify": _verify}
+STEPS: dict[str, Callable] = {"sign": _sign, "verify": _verify}
 
 
 def resolve_workers(workers: int) -> int:

@@ -11,13 +11,14 @@ from datetime import datetime
 
 import numpy as np
 
+from dedup.arrays import first_of_each
 from dedup.config import DedupConfig
+from dedup.hashing import mix64
 from dedup.frequency import DocumentFrequency
 from dedup.normalize import BinaryInputError, check_not_binary, clean_text, decode_bytes
 from dedup.relate import relate
 from dedup.shingle import content_stems
 from dedup.sign import sign
-from dedup.tokenize import tokenize_batch
 from dedup.types import Match, Skipped
 from dedup.verify import PreparedDoc, copy_overlap, fingerprint, is_copy, prepare, score_pair, shingle_batch
 
@@ -34,7 +35,7 @@ class SignedBatch:
     fingerprints: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
     copy_signatures: np.ndarray | None = None
     stem_offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
-    stems: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))  # for document frequencies
+    stems: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))  # distinct content stems per doc
     skipped: list[Skipped] = field(default_factory=list)
 
 
@@ -76,21 +77,32 @@ def sign_records(cfg: DedupConfig, records: list[Record]) -> SignedBatch:
     out.published = [accepted[i][2] for i in kept]
     out.fingerprints = np.array([fingerprint(batch.doc(i).hash) for i in kept], np.uint64)
     out.copy_signatures = sign(offsets, shingles, cfg.num_perm, cfg.seed)[kept]
-    stem_offsets, stems = content_stems(batch)
-    lengths = np.diff(stem_offsets)[kept]
-    out.stem_offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
-    out.stems = np.concatenate([stems[stem_offsets[i] : stem_offsets[i + 1]] for i in kept])
+    out.stem_offsets, out.stems = distinct_per_segment(*content_stems(batch), kept)
     return out
 
 
-def rare_stem_signatures(cfg: DedupConfig, df: DocumentFrequency, texts: list[str]) -> np.ndarray:
-    """Pass 2, once document frequencies are known: signatures of each text's rarer content stems.
+def distinct_per_segment(offsets: np.ndarray, values: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of the segments ``rows``, as (offsets, values) in the same layout."""
+    segment = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    wanted = np.zeros(len(offsets) - 1, bool)
+    wanted[rows] = True
+    pick = wanted[segment]
+    segment, values = segment[pick], values[pick]
+    # first occurrence of each (segment, value), kept in segment order
+    first = np.sort(first_of_each(mix64(values ^ mix64(segment.astype(np.uint64)))))
+    segment, values = segment[first], values[first]
+    counts = np.bincount(np.searchsorted(rows, segment), minlength=len(rows))
+    return np.concatenate(([0], np.cumsum(counts))).astype(np.int64), values
+
+
+def rare_stem_signatures(cfg: DedupConfig, df: DocumentFrequency, offsets: np.ndarray,
+                         stems: np.ndarray) -> np.ndarray:
+    """Pass 2, once document frequencies are known: signatures of each document's rarer content stems.
 
     Rewrites keep names, numbers and specific terms while changing the wording around them;
     leaving out the corpus's common words keeps same-topic documents from all becoming candidates.
     """
     max_df = max(cfg.rare_stem_max_df_fraction * df.n_docs, cfg.rare_stem_max_df_floor)
-    offsets, stems = content_stems(tokenize_batch(texts, cfg.stem_length))
     rare = df.count(stems) <= max_df
     kept_before = np.concatenate(([0], np.cumsum(rare)))
     return sign(kept_before[offsets], stems[rare], cfg.rewrite_num_perm, cfg.seed)
