@@ -5,9 +5,6 @@ memory stays constant for any corpus, tables from several workers add up, and
 collisions only make a rare stem look a little more common (a lower weight).
 
 >>> import numpy as np
-
-from dedup.arrays import first_of_each
-from dedup.hashing import mix64
 >>> df = DocumentFrequency(bits=10)
 >>> df.add(np.array([0, 2, 3]), np.array([7, 8, 7], np.uint64))
 >>> df.n_docs, df.idf(np.array([7, 8, 9], np.uint64)).round(2).tolist()

@@ -112,7 +112,10 @@ def _is_navigation(line: str) -> bool:
 
 def clean_text(text: str) -> str:
     """NFKC, unified line ends, page furniture removed. Keeps case and sentence punctuation."""
-    text = unicodedata.normalize("NFKC", _LINE_ENDS.sub("\n", text))
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", _LINE_ENDS.sub("\n", text))
+    elif "\r" in text or "\x0b" in text or "\x0c" in text:
+        text = _LINE_ENDS.sub("\n", text)
     lines = [line.strip() for line in text.split("\n")]
     kept = [line for line in lines if line and not _is_furniture(line)]
     while kept and _is_navigation(kept[-1]):

@@ -11,9 +11,8 @@ from datetime import datetime
 
 import numpy as np
 
-from dedup.arrays import first_of_each
+from dedup.arrays import unique
 from dedup.config import DedupConfig
-from dedup.hashing import mix64
 from dedup.frequency import DocumentFrequency
 from dedup.normalize import BinaryInputError, check_not_binary, clean_text, decode_bytes
 from dedup.relate import relate
@@ -82,17 +81,14 @@ def sign_records(cfg: DedupConfig, records: list[Record]) -> SignedBatch:
 
 
 def distinct_per_segment(offsets: np.ndarray, values: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct values of the segments ``rows``, as (offsets, values) in the same layout."""
-    segment = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    """The distinct values (< 2**40) of the segments ``rows``, sorted, as (offsets, values)."""
+    segment = np.repeat(np.arange(len(offsets) - 1, dtype=np.uint64), np.diff(offsets))
     wanted = np.zeros(len(offsets) - 1, bool)
     wanted[rows] = True
     pick = wanted[segment]
-    segment, values = segment[pick], values[pick]
-    # first occurrence of each (segment, value), kept in segment order
-    first = np.sort(first_of_each(mix64(values ^ mix64(segment.astype(np.uint64)))))
-    segment, values = segment[first], values[first]
-    counts = np.bincount(np.searchsorted(rows, segment), minlength=len(rows))
-    return np.concatenate(([0], np.cumsum(counts))).astype(np.int64), values
+    keys = unique((segment[pick] << np.uint64(40)) | values[pick])  # one sort, no argsort
+    counts = np.bincount(np.searchsorted(rows, (keys >> np.uint64(40)).astype(np.int64)), minlength=len(rows))
+    return np.concatenate(([0], np.cumsum(counts))).astype(np.int64), keys & np.uint64((1 << 40) - 1)
 
 
 def rare_stem_signatures(cfg: DedupConfig, df: DocumentFrequency, offsets: np.ndarray,

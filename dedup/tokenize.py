@@ -72,7 +72,7 @@ class DocTokens:
     start: np.ndarray  # int64 char offset
     end: np.ndarray  # int64 char offset (exclusive)
     hash: np.ndarray  # uint64, case-folded token
-    stem: np.ndarray  # uint64, case-folded prefix of stem_length chars
+    stem: np.ndarray  # uint64 < 2**40, case-folded prefix of stem_length chars
     content: np.ndarray  # bool
     sentence: np.ndarray  # int32, 0-based sentence index
 
@@ -147,7 +147,8 @@ def tokenize_batch(texts: list[str], stem_length: int = 6) -> TokenBatch:
         token_sum = stem_sum = np.zeros(0, np.uint64)
     token_hash = token_hash_from_sum(token_sum, lengths)
     stem_len = np.minimum(lengths, np.uint64(stem_length))
-    stem_hash = mix64(stem_sum ^ (stem_len * np.uint64(0xC2B2AE3D27D4EB4F)) ^ np.uint64(0x5EED))
+    # 40 bits: enough to tell a corpus's stems apart, and they pack with a document number into one key
+    stem_hash = mix64(stem_sum ^ (stem_len * np.uint64(0xC2B2AE3D27D4EB4F)) ^ np.uint64(0x5EED)) >> np.uint64(24)
 
     first_cp = cp[starts]
     single_ascii_letter = (lengths == 1) & (first_cp < 128) & ~((first_cp >= 48) & (first_cp <= 57))

@@ -1,0 +1,271 @@
+"""Speed and memory, side by side in one run, on one generated corpus.
+
+    python -m benchmarks perf --docs 20000 --repeat 3 [--json out.json]
+    python -m benchmarks scaling --sizes 1000 10000 100000 1000000 --out benchmarks/results
+
+``perf``: signatures from raw text (docs/s, MB/s) for dedup (one process, and all cores) against
+datasketch ``MinHash`` (default path and ``MinHash.bulk``) and rensa ``RMinHash``, both fed the same
+word 5-gram shingles prepared in Python; then LSH build and query against datasketch ``MinHashLSH``.
+Figures are medians of ``--repeat`` runs; ratios compare medians from the same run.
+
+``scaling``: ``dedup scan`` of generated corpora of growing size, each in a fresh process: wall time,
+time per document, peak RSS, recall on planted near-duplicates (Jaccard >= 0.8) and precision. Writes
+JSON, a Markdown table and a PNG plot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import regex
+
+from benchmarks.generate import generate, write_corpus
+from dedup import DedupConfig
+from dedup.index import candidate_pairs
+from dedup.parallel import Executor, resolve_workers
+
+_WORDS = regex.compile(r"\w+")
+
+
+def python_shingles(text: str, n: int = 5) -> list[str]:
+    """How MinHash pipelines usually shingle: lower-cased regex words joined into 5-grams."""
+    words = _WORDS.findall(text.lower())
+    return [" ".join(words[i : i + n]) for i in range(max(len(words) - n + 1, 1))]
+
+
+def _median_rate(fn, n_docs: int, repeat: int) -> tuple[float, list[float]]:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return n_docs / statistics.median(times), times
+
+
+def bench_signatures(texts: list[str], repeat: int, workers: int) -> dict:
+    cfg = DedupConfig()
+    n, megabytes = len(texts), sum(len(t.encode()) for t in texts) / 1e6
+    batches = [[(str(i), t, None) for i, t in enumerate(texts[lo : lo + cfg.batch_size], lo)]
+               for lo in range(0, n, cfg.batch_size)]
+    results: dict[str, dict] = {}
+
+    def ours(w: int):
+        def run():
+            with Executor(cfg, workers=w) as ex:
+                for _ in ex.map("sign", batches):
+                    pass
+        return run
+
+    runs = {"dedup (1 process)": ours(1), f"dedup ({workers} processes)": ours(workers)}
+    try:
+        from datasketch import MinHash
+
+        def datasketch_default():
+            for t in texts:
+                m = MinHash(num_perm=128)
+                m.update_batch([s.encode() for s in python_shingles(t)])
+
+        def datasketch_bulk():
+            MinHash.bulk([[s.encode() for s in python_shingles(t)] for t in texts], num_perm=128)
+
+        runs["datasketch MinHash (default)"] = datasketch_default
+        runs["datasketch MinHash.bulk"] = datasketch_bulk
+    except ImportError:
+        pass
+    try:
+        from rensa import RMinHash
+
+        def rensa_from_python():
+            for t in texts:
+                m = RMinHash(num_perm=128, seed=1)
+                m.update(python_shingles(t))
+                m.digest()
+
+        runs["rensa RMinHash"] = rensa_from_python
+    except ImportError:
+        pass
+    for name, fn in runs.items():
+        rate, times = _median_rate(fn, n, repeat)
+        results[name] = {"docs_per_s": rate, "mb_per_s": rate * megabytes / n, "seconds": times}
+    base = results["dedup (1 process)"]["docs_per_s"]
+    for name, r in results.items():
+        r["dedup_1_process_speedup"] = base / r["docs_per_s"]
+    return results
+
+
+def bench_lsh(texts: list[str], repeat: int) -> dict:
+    """Index build + query of every document at threshold 0.5, on the same signatures."""
+    cfg = DedupConfig()
+    with Executor(cfg) as ex:
+        signatures = np.concatenate([b.copy_signatures for b in ex.map(
+            "sign", [[(str(i), t, None) for i, t in enumerate(texts[lo : lo + 512], lo)]
+                     for lo in range(0, len(texts), 512)])])
+    out = {}
+    rate, times = _median_rate(lambda: candidate_pairs(signatures, 0.5), len(texts), repeat)
+    out["dedup candidate_pairs"] = {"docs_per_s": rate, "seconds": times}
+    try:
+        from datasketch import LeanMinHash, MinHash, MinHashLSH
+
+        sketches = [LeanMinHash(MinHash(num_perm=128, hashvalues=row.astype(np.uint64), scheme="affine32"))
+                    for row in signatures]
+
+        def datasketch_lsh():
+            lsh = MinHashLSH(threshold=0.5, num_perm=128)
+            for i, m in enumerate(sketches):
+                lsh.insert(i, m)
+            for m in sketches:
+                lsh.query(m)
+
+        rate, times = _median_rate(datasketch_lsh, len(texts), repeat)
+        out["datasketch MinHashLSH insert+query"] = {"docs_per_s": rate, "seconds": times}
+    except ImportError:
+        pass
+    return out
+
+
+def perf(args) -> dict:
+    texts = [record["text"] for record, _ in generate(args.docs, seed=args.seed, words=args.words)]
+    workers = resolve_workers(args.workers)
+    result = {
+        "docs": len(texts), "words_per_doc": args.words, "repeat": args.repeat, "workers": workers,
+        "signatures": bench_signatures(texts, args.repeat, workers), "lsh": bench_lsh(texts, args.repeat),
+    }
+    lines = [f"signatures from raw text, {len(texts):,} docs of ~{args.words} words, median of {args.repeat}:", "",
+             "| system | docs/s | MB/s | dedup (1 process) is x faster |", "|---|---|---|---|"]
+    for name, r in result["signatures"].items():
+        lines.append(f"| {name} | {r['docs_per_s']:,.0f} | {r['mb_per_s']:.1f} | {r['dedup_1_process_speedup']:.2f} |")
+    lines += ["", "LSH (threshold 0.5, 128 permutations), build + query every document:", "",
+              "| system | docs/s |", "|---|---|"]
+    for name, r in result["lsh"].items():
+        lines.append(f"| {name} | {r['docs_per_s']:,.0f} |")
+    print("\n".join(lines))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2))
+    return result
+
+
+def _planted_scores(pairs_path: Path, labels_path: Path) -> dict:
+    """Recall on planted near-duplicates (exact copies and edits at rate <= 3%, Jaccard >= 0.8) and
+    precision: reported pairs whose documents share a planted source."""
+    from dedup.cluster import UnionFind
+
+    labels = [json.loads(line) for line in labels_path.open()]
+    found = set()
+    uf = UnionFind()
+    for lab in labels:
+        uf.union(lab["derived"], lab["source"])
+    related = total = 0
+    with pairs_path.open() as f:
+        for line in f:
+            d = json.loads(line)
+            found.add((d["a"], d["b"]))
+            total += 1
+            related += uf.find(d["a"]) == uf.find(d["b"])
+    near = [lab for lab in labels if lab["kind"] == "exact" or (lab["kind"] == "near_duplicate" and lab["parameter"] <= 0.03)]
+    hit = sum(tuple(sorted((lab["derived"], lab["source"]))) in found for lab in near)
+    every = sum(tuple(sorted((lab["derived"], lab["source"]))) in found for lab in labels)
+    return {"near_duplicate_recall": hit / max(len(near), 1), "planted_recall": every / max(len(labels), 1),
+            "precision": related / max(total, 1), "pairs": total}
+
+
+def scaling(args) -> dict:
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = Path(args.data or out_dir / "corpora")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for size in args.sizes:
+        corpus = data_dir / f"news_{size}_{args.seed}.jsonl"
+        labels = corpus.with_name(corpus.name + ".labels.jsonl")
+        if not corpus.exists() or not labels.exists():
+            write_corpus(corpus, size, args.seed, args.words)
+        pairs = out_dir / f"pairs_{size}.jsonl"
+        cmd = [sys.executable, "-m", "dedup.cli", "scan", str(corpus), "-o", str(pairs), "--workers", str(args.workers)]
+        cmd += args.scan_args
+        row = {"docs": size, **_run_measured(cmd), **_planted_scores(pairs, labels)}
+        row["us_per_doc"] = 1e6 * row["wall_s"] / size
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    result = {"rows": rows, "command": " ".join(sys.argv), "cpu_count": os.cpu_count()}
+    (out_dir / "scaling.json").write_text(json.dumps(result, indent=2))
+    table = ["| documents | wall s | µs/doc | peak RSS MB | near-dup recall | all planted recall | precision |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        table.append(f"| {r['docs']:,} | {r['wall_s']:.1f} | {r['us_per_doc']:.0f} | {r['peak_rss_mb']:.0f} | "
+                     f"{r['near_duplicate_recall']:.3f} | {r['planted_recall']:.3f} | {r['precision']:.4f} |")
+    (out_dir / "scaling.md").write_text("\n".join(table) + "\n")
+    print("\n".join(table))
+    _plot(rows, out_dir / "scaling.png")
+    return result
+
+
+def _run_measured(cmd: list[str]) -> dict:
+    """Wall time and peak RSS of a command and all its child processes (summed over live ones)."""
+    import psutil
+
+    started = time.perf_counter()
+    proc = psutil.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            procs = [proc] + proc.children(recursive=True)
+            peak = max(peak, sum(p.memory_info().rss for p in procs if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.1)
+    wall = time.perf_counter() - started
+    stderr = proc.stderr.read().decode(errors="replace")
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {stderr[-2000:]}")
+    return {"wall_s": wall, "peak_rss_mb": peak / 1e6, "summary": stderr.strip().splitlines()[-1]}
+
+
+def _plot(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    docs = [r["docs"] for r in rows]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    left.loglog(docs, [r["wall_s"] for r in rows], "o-")
+    left.set(xlabel="documents", ylabel="wall time (s)", title="dedup scan: time")
+    right.loglog(docs, [r["peak_rss_mb"] for r in rows], "o-", color="tab:red")
+    right.set(xlabel="documents", ylabel="peak RSS (MB)", title="dedup scan: memory")
+    for ax in (left, right):
+        ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("perf", help="signature and LSH throughput against datasketch and rensa")
+    p.add_argument("--docs", type=int, default=20_000)
+    p.add_argument("--words", type=int, default=500)
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--workers", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json")
+    p.set_defaults(func=perf)
+    s = sub.add_parser("scaling", help="end-to-end scans of growing generated corpora")
+    s.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
+    s.add_argument("--words", type=int, default=500)
+    s.add_argument("--workers", type=int, default=0)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--out", default="benchmarks/results")
+    s.add_argument("--data", help="where generated corpora are kept (default: OUT/corpora)")
+    s.add_argument("scan_args", nargs="*", help="extra arguments for dedup scan, after --")
+    s.set_defaults(func=scaling)
+    args = parser.parse_args(argv)
+    args.func(args)
+    return 0
