@@ -34,6 +34,9 @@ def _config_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--no-rewrites", action="store_true", help="copies only: skip rewrite detection")
     g.add_argument("--seed", type=int, default=d.seed)
     g.add_argument("--workers", type=int, default=0, help="processes (default 0: one per core); same output for any")
+    g.add_argument("--out-of-core", action="store_true",
+                   help="keep signatures and LSH band keys in temporary files (corpora larger than memory)")
+    g.add_argument("--temp-dir", help="directory for temporary files (default: the system's)")
 
 
 def _config(args: argparse.Namespace) -> DedupConfig:
@@ -42,6 +45,7 @@ def _config(args: argparse.Namespace) -> DedupConfig:
         lsh_threshold=args.lsh_threshold, near_duplicate_jaccard=args.near_duplicate_jaccard,
         partial_containment=args.partial_containment, rewrite_score=args.rewrite_score,
         detect_rewrites=not args.no_rewrites, seed=args.seed, workers=args.workers,
+        out_of_core=args.out_of_core, temp_dir=args.temp_dir,
     )
 
 

@@ -26,7 +26,7 @@ class DedupConfig:
     seed: int = 1
 
     # index: LSH over the copy signatures (shingles) and over the topic signatures (content stems)
-    lsh_threshold: float = 0.4
+    lsh_threshold: float = 0.3
     rewrite_num_perm: int = 128
     rewrite_lsh_threshold: float = 0.1
     # rewrite signatures use the content stems found in at most max(fraction * N, floor) of N documents
@@ -53,6 +53,8 @@ class DedupConfig:
     max_doc_chars: int = 2_000_000  # news pages are far smaller; larger inputs are reported skips
     batch_size: int = 512
     workers: int = 1  # processes; 0 = one per core. Results are the same for any number.
+    out_of_core: bool = False  # keep signatures and LSH band keys in temporary files, not in memory
+    temp_dir: str | None = None  # where temporary files go (default: the system's)
 
     def __post_init__(self) -> None:
         checks = {

@@ -26,12 +26,12 @@ from dedup import pipeline
 from dedup.arrays import unique
 from dedup.config import DedupConfig
 from dedup.frequency import DocumentFrequency
-from dedup.index import candidate_pairs, unique_pairs
+from dedup.index import band_keys, optimal_bands, pairs_from_bands, unique_pairs
 from dedup.io import parse_date
 from dedup.normalize import clean_text, decode_bytes
 from dedup.parallel import Executor
 from dedup.shingle import content_stems
-from dedup.store import SegmentStore, TextStore
+from dedup.store import ArrayStore, BandKeyStore, SegmentStore, TextStore
 from dedup.types import Cluster, Document, Match, ScanReport, Skipped
 from dedup.verify import prepare, shingle_batch
 
@@ -39,27 +39,40 @@ Progress = Callable[[str, int], None]
 
 
 class _Corpus:
-    """What a scan keeps per document: compact arrays in memory, clean texts in a temporary file."""
+    """What a scan keeps per document: ids and dates in memory; texts, stems, signatures and LSH
+    band keys in stores that live in memory or, out of core, in temporary files."""
 
-    def __init__(self) -> None:
+    def __init__(self, cfg: DedupConfig) -> None:
+        spill, where = cfg.out_of_core, cfg.temp_dir
         self.ids: list[str] = []
         self.published: list = []
         self.fingerprints: list[np.ndarray] = []
-        self.copy_signatures: list[np.ndarray] = []
-        self.texts = TextStore()
-        self.stems = SegmentStore()
+        self.texts = TextStore(where)
+        self.stems = SegmentStore(where)
+        self.copy_bands = optimal_bands(cfg.lsh_threshold, cfg.num_perm, cfg.lsh_weights)
+        self.copy_signatures = ArrayStore(cfg.num_perm, np.uint32, spill, where)
+        self.copy_keys = BandKeyStore(self.copy_bands[0], spill, where)
+        self.rare_bands = optimal_bands(cfg.rewrite_lsh_threshold, cfg.rewrite_num_perm, cfg.lsh_weights)
+        self.rare_signatures = ArrayStore(cfg.rewrite_num_perm, np.uint32, spill, where)
+        self.rare_keys = BandKeyStore(self.rare_bands[0], spill, where)
 
     def add(self, batch: pipeline.SignedBatch) -> None:
         self.ids += batch.ids
         self.published += batch.published
         self.fingerprints.append(batch.fingerprints)
-        self.copy_signatures.append(batch.copy_signatures)
         self.texts.extend(batch.texts)
         self.stems.extend(batch.stem_offsets, batch.stems)
+        self.copy_signatures.append(batch.copy_signatures)
+        self.copy_keys.append(band_keys(batch.copy_signatures, *self.copy_bands))
+
+    def add_rare(self, signatures: np.ndarray) -> None:
+        self.rare_signatures.append(signatures)
+        self.rare_keys.append(band_keys(signatures, *self.rare_bands))
 
     def close(self) -> None:
-        self.texts.close()
-        self.stems.close()
+        for store in (self.texts, self.stems, self.copy_signatures, self.copy_keys, self.rare_signatures,
+                      self.rare_keys):
+            store.close()
 
 
 class Scan:
@@ -120,7 +133,7 @@ class Detector:
     def _scan(self, docs, report: ScanReport, progress: Progress | None) -> Iterator[Match]:
         started = time.perf_counter()
         self.document_frequency = DocumentFrequency()
-        corpus = _Corpus()
+        corpus = _Corpus(self.config)
         try:
             with Executor(self.config, workers=self.config.workers) as ex:
                 for batch in ex.map("sign", self._record_batches(docs, report)):
@@ -168,21 +181,18 @@ class Detector:
         n = len(corpus.ids)
         if n < 2:
             return
-        # canonical order (by id) so that results do not depend on input order
+        # canonical order (by id) so that results do not depend on input order; stores stay in
+        # arrival order and ``order`` maps a canonical position to its place there
         order = np.array(sorted(range(n), key=corpus.ids.__getitem__))
         ids = [corpus.ids[i] for i in order]
         fingerprints = np.concatenate(corpus.fingerprints)[order]
-        copy_sigs = np.concatenate(corpus.copy_signatures)[order]
-        corpus.copy_signatures = []
 
         with Executor(cfg, self.document_frequency, cfg.workers) as ex:
-            topic_sigs = None
             if cfg.detect_rewrites:
                 step = 8 * cfg.batch_size
-                topic_sigs = np.concatenate([
-                    pipeline.rare_stem_signatures(cfg, self.document_frequency, *corpus.stems.read(lo, min(lo + step, n)))
-                    for lo in range(0, n, step)
-                ])[order]
+                for lo in range(0, n, step):
+                    corpus.add_rare(pipeline.rare_stem_signatures(
+                        cfg, self.document_frequency, *corpus.stems.read(lo, min(lo + step, n))))
 
             # exact copies: only the first member of each group is indexed; its candidates are
             # then shared with the other members, which are linked to it as exact pairs
@@ -190,17 +200,19 @@ class Detector:
             representative = first[group]
             is_rep = representative == np.arange(n)
             exact = np.stack((representative[~is_rep], np.flatnonzero(~is_rep)), axis=1)
-            found = [candidate_pairs(copy_sigs, cfg.lsh_threshold, cfg.lsh_weights, cfg.max_bucket_size, is_rep)]
+            found = [pairs_from_bands((corpus.copy_keys.band(b)[order] for b in range(corpus.copy_bands[0])),
+                                      cfg.max_bucket_size, is_rep)]
             if cfg.detect_rewrites:
-                found.append(candidate_pairs(topic_sigs, cfg.rewrite_lsh_threshold, cfg.lsh_weights,
-                                             cfg.max_bucket_size, is_rep))
+                found.append(pairs_from_bands((corpus.rare_keys.band(b)[order] for b in range(corpus.rare_bands[0])),
+                                              cfg.max_bucket_size, is_rep))
             pairs = unique_pairs(np.concatenate([exact, _expand_groups(np.concatenate(found), representative)]))
             if progress:
                 progress("candidates", len(pairs))
 
             # sharpen the LSH candidates with the full signatures before any exact work
-            copy_estimate = _agreement(copy_sigs, pairs)
-            rewrite_estimate = _agreement(topic_sigs, pairs) if cfg.detect_rewrites else np.zeros(len(pairs))
+            copy_estimate = _agreement(corpus.copy_signatures.read(), order, pairs)
+            rewrite_estimate = (_agreement(corpus.rare_signatures.read(), order, pairs) if cfg.detect_rewrites
+                                else np.zeros(len(pairs)))
             is_exact = fingerprints[pairs[:, 0]] == fingerprints[pairs[:, 1]]
             try_rewrite = rewrite_estimate >= cfg.rewrite_min_estimate
             keep = is_exact | (copy_estimate >= cfg.copy_min_estimate) | try_rewrite
@@ -232,11 +244,11 @@ class Detector:
                     progress("verified", min(done, len(pairs)))
 
 
-def _agreement(signatures: np.ndarray, pairs: np.ndarray, chunk: int = 65536) -> np.ndarray:
-    """Estimated Jaccard similarity of each pair: the share of equal signature slots."""
+def _agreement(signatures: np.ndarray, order: np.ndarray, pairs: np.ndarray, chunk: int = 65536) -> np.ndarray:
+    """Estimated Jaccard similarity of each pair (canonical positions): the share of equal slots."""
     out = np.empty(len(pairs))
     for lo in range(0, len(pairs), chunk):
-        p = pairs[lo : lo + chunk]
+        p = order[pairs[lo : lo + chunk]]
         out[lo : lo + chunk] = (signatures[p[:, 0]] == signatures[p[:, 1]]).mean(axis=1)
     return out
 

@@ -19,6 +19,7 @@ True
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Iterable
 
 import numpy as np
 
@@ -46,14 +47,14 @@ def optimal_bands(threshold: float, num_perm: int, weights: tuple[float, float] 
     return best
 
 
-def band_key(signatures: np.ndarray, index: np.ndarray, band: int, rows: int) -> np.ndarray:
-    """uint64 key of one band for the rows ``index`` of a signature matrix: a hash of its slots."""
-    key = np.zeros(len(index), np.uint64)
+def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """(n, bands) uint64: for each row of a signature matrix, a hash of each band's slots."""
     weights = _row_weights(rows)
+    keys = np.zeros((len(signatures), bands), np.uint64)
     with np.errstate(over="ignore"):
-        for r in range(rows):
-            key += mix64(signatures[index, band * rows + r].astype(np.uint64)) * weights[r]
-        return mix64(key ^ np.uint64(band))
+        for r in range(rows):  # one column of each band at a time: memory stays at n x bands
+            keys += mix64(signatures[:, r : bands * rows : rows].astype(np.uint64)) * weights[r]
+        return mix64(keys ^ np.arange(bands, dtype=np.uint64))
 
 
 @lru_cache(maxsize=16)
@@ -88,18 +89,29 @@ def bucket_pairs(keys: np.ndarray, max_bucket_size: int) -> np.ndarray:
     return np.sort(out, axis=1)
 
 
-def candidate_pairs(signatures: np.ndarray, threshold: float, weights=(0.5, 0.5), max_bucket_size: int = 64,
-                    valid: np.ndarray | None = None) -> np.ndarray:
-    """Unique candidate pairs (i, j), i < j, sorted, over all bands. ``valid`` masks rows to index."""
-    n, num_perm = signatures.shape
-    bands, rows = optimal_bands(threshold, num_perm, tuple(weights))
-    index = np.arange(n) if valid is None else np.flatnonzero(valid)
-    found = []
-    for b in range(bands):
-        pairs = index[bucket_pairs(band_key(signatures, index, b, rows), max_bucket_size)]
+def pairs_from_bands(band_keys_by_band: Iterable[np.ndarray], max_bucket_size: int = 64,
+                     valid: np.ndarray | None = None) -> np.ndarray:
+    """Unique pairs (i, j), i < j, sorted, of rows sharing a key in any band.
+
+    Takes one band's keys (shape (n,)) at a time, so the bands can come from disk one by one.
+    ``valid`` masks the rows to index. Ties in oversized buckets are chained in row order.
+    """
+    found, n = [], 0
+    for keys in band_keys_by_band:
+        n = len(keys)
+        index = np.arange(n) if valid is None else np.flatnonzero(valid)
+        pairs = index[bucket_pairs(keys[index], max_bucket_size)]
         found.append(unique(pairs[:, 0] * np.int64(n) + pairs[:, 1]))
     keys = unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
-    return np.stack((keys // n, keys % n), axis=1)
+    return np.stack((keys // max(n, 1), keys % max(n, 1)), axis=1)
+
+
+def candidate_pairs(signatures: np.ndarray, threshold: float, weights=(0.5, 0.5), max_bucket_size: int = 64,
+                    valid: np.ndarray | None = None) -> np.ndarray:
+    """Unique candidate pairs (i, j), i < j, sorted, of an in-memory signature matrix."""
+    bands, rows = optimal_bands(threshold, signatures.shape[1], tuple(weights))
+    keys = band_keys(signatures, bands, rows)
+    return pairs_from_bands((keys[:, b] for b in range(bands)), max_bucket_size, valid)
 
 
 def unique_pairs(pairs: np.ndarray) -> np.ndarray:

@@ -10,6 +10,10 @@
 ...     offsets, values = stems.read(0, 2)
 ...     offsets.tolist(), values.tolist()
 ([0, 2, 3], [7, 8, 9])
+>>> rows = ArrayStore(2, np.uint32, spill=True)
+>>> rows.append(np.array([[1, 2], [3, 4]])); rows.append(np.array([[5, 6]]))
+>>> rows.read().tolist()
+[[1, 2], [3, 4], [5, 6]]
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ import numpy as np
 
 
 class TextStore:
+    """Texts appended in order and read back by index."""
+
     def __init__(self, directory: str | None = None):
         self._file = tempfile.TemporaryFile(dir=directory)
         self._offsets = [0]
@@ -88,3 +94,61 @@ class SegmentStore:
         data = os.pread(self._file.fileno(), 8 * (stop - start), 8 * start)
         offsets = np.concatenate(([0], ends[lo:hi] - start))
         return offsets, np.frombuffer(data, np.uint64)
+
+
+class ArrayStore:
+    """Rows of a fixed width appended in batches, kept in memory or (``spill``) in a temporary file.
+
+    ``read()`` gives the whole (n, width) array; from a spilled store it is a read-only memory map,
+    so only the pages that are touched come into memory.
+    """
+
+    def __init__(self, width: int, dtype, spill: bool = False, directory: str | None = None):
+        self.width, self.dtype = width, np.dtype(dtype)
+        self._file = tempfile.TemporaryFile(dir=directory) if spill else None
+        self._chunks: list[np.ndarray] = []
+        self._rows = 0
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def append(self, rows: np.ndarray) -> None:
+        rows = np.ascontiguousarray(rows, self.dtype).reshape(-1, self.width)
+        self._rows += len(rows)
+        if self._file is None:
+            self._chunks.append(rows)
+        else:
+            self._file.write(rows.tobytes())
+
+    def read(self) -> np.ndarray:
+        if self._file is None:
+            if len(self._chunks) != 1:
+                self._chunks = [np.concatenate(self._chunks) if self._chunks else np.zeros((0, self.width), self.dtype)]
+            return self._chunks[0]
+        self._file.flush()
+        if self._rows == 0:
+            return np.zeros((0, self.width), self.dtype)
+        return np.memmap(self._file, self.dtype, "r", shape=(self._rows, self.width))
+
+    def close(self) -> None:
+        self._chunks = []
+        if self._file is not None:
+            self._file.close()
+
+
+class BandKeyStore:
+    """LSH band keys, one store per band, so that a band can be read (and sorted) on its own."""
+
+    def __init__(self, bands: int, spill: bool = False, directory: str | None = None):
+        self.bands = [ArrayStore(1, np.uint64, spill, directory) for _ in range(bands)]
+
+    def append(self, keys: np.ndarray) -> None:
+        for b, store in enumerate(self.bands):
+            store.append(keys[:, b])
+
+    def band(self, b: int) -> np.ndarray:
+        return np.asarray(self.bands[b].read()[:, 0])
+
+    def close(self) -> None:
+        for store in self.bands:
+            store.close()

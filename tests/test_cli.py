@@ -64,6 +64,12 @@ def test_compare_unrelated_json_has_null_relation(tmp_path, capsys):
     assert d["relation"] is None and d["source"] is None
 
 
+def test_scan_out_of_core_flag(tmp_path, capsys):
+    assert main(["scan", str(SEEDS), "--out-of-core", "--temp-dir", str(tmp_path), "--workers", "1"]) == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    assert json.loads(line)["source"] == SOURCE
+
+
 def test_console_script_runs():
     result = subprocess.run([sys.executable, "-m", "dedup.cli", "scan", str(SEEDS)], capture_output=True, text=True)
     assert result.returncode == 0 and REWRITE in result.stdout

@@ -133,3 +133,17 @@ def test_char_shingles_configuration_works():
 def test_config_is_validated():
     with pytest.raises(ValueError, match="lsh_threshold"):
         Detector(lsh_threshold=1.5)
+
+
+def _bigger_corpus():
+    docs = _corpus()
+    for i in range(12, 400):
+        docs.append(Document(f"n{i}", news_text(i, 6)))
+    return docs
+
+
+def test_workers_and_out_of_core_give_the_same_output(tmp_path):
+    expected = _result(_bigger_corpus(), batch_size=64)
+    assert len(expected) >= 3
+    assert _result(_bigger_corpus(), batch_size=64, workers=2) == expected
+    assert _result(_bigger_corpus(), batch_size=64, out_of_core=True, temp_dir=str(tmp_path)) == expected

@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.index import _candidate_probability, band_key, bucket_pairs, candidate_pairs, optimal_bands
+from dedup.index import _candidate_probability, band_keys, bucket_pairs, candidate_pairs, optimal_bands
 
 
 def test_optimal_bands_fit_and_move_with_threshold():
@@ -45,6 +45,5 @@ def test_candidates_find_similar_and_skip_dissimilar():
 def test_band_keys_depend_on_every_row():
     sig = np.zeros((2, 8), np.uint32)
     sig[1, 3] = 1
-    rows = np.arange(2)
-    first, second = band_key(sig, rows, 0, 4), band_key(sig, rows, 1, 4)
-    assert first[0] != first[1] and second[0] == second[1] and first[0] != second[0]
+    keys = band_keys(sig, 2, 4)
+    assert keys[0, 0] != keys[1, 0] and keys[0, 1] == keys[1, 1] and keys[0, 0] != keys[0, 1]
