@@ -200,22 +200,29 @@ class Detector:
             representative = first[group]
             is_rep = representative == np.arange(n)
             exact = np.stack((representative[~is_rep], np.flatnonzero(~is_rep)), axis=1)
+            # candidates are sharpened with the full signatures as each band yields them
+            copy_signatures = corpus.copy_signatures.read()
+            rare_signatures = corpus.rare_signatures.read() if cfg.detect_rewrites else None
+
+            def estimates(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                copy = _agreement(copy_signatures, order, pairs)
+                rare = _agreement(rare_signatures, order, pairs) if cfg.detect_rewrites else np.zeros(len(pairs))
+                return copy >= cfg.copy_min_estimate, rare >= cfg.rewrite_min_estimate
+
+            def accept(pairs: np.ndarray) -> np.ndarray:
+                copy, rare = estimates(pairs)
+                return copy | rare
+
             found = [pairs_from_bands((corpus.copy_keys.band(b)[order] for b in range(corpus.copy_bands[0])),
-                                      cfg.max_bucket_size, is_rep)]
+                                      cfg.max_bucket_size, is_rep, accept)]
             if cfg.detect_rewrites:
                 found.append(pairs_from_bands((corpus.rare_keys.band(b)[order] for b in range(corpus.rare_bands[0])),
-                                              cfg.max_bucket_size, is_rep))
+                                              cfg.max_bucket_size, is_rep, accept))
             pairs = unique_pairs(np.concatenate([exact, _expand_groups(np.concatenate(found), representative)]))
             if progress:
                 progress("candidates", len(pairs))
-
-            # sharpen the LSH candidates with the full signatures before any exact work
-            copy_estimate = _agreement(corpus.copy_signatures.read(), order, pairs)
-            rewrite_estimate = (_agreement(corpus.rare_signatures.read(), order, pairs) if cfg.detect_rewrites
-                                else np.zeros(len(pairs)))
-            is_exact = fingerprints[pairs[:, 0]] == fingerprints[pairs[:, 1]]
-            try_rewrite = rewrite_estimate >= cfg.rewrite_min_estimate
-            keep = is_exact | (copy_estimate >= cfg.copy_min_estimate) | try_rewrite
+            is_copy_candidate, try_rewrite = estimates(pairs)
+            keep = (fingerprints[pairs[:, 0]] == fingerprints[pairs[:, 1]]) | is_copy_candidate | try_rewrite
             pairs, try_rewrite = pairs[keep], try_rewrite[keep]
             report.candidates = len(pairs)
 

@@ -19,7 +19,7 @@ True
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -90,17 +90,21 @@ def bucket_pairs(keys: np.ndarray, max_bucket_size: int) -> np.ndarray:
 
 
 def pairs_from_bands(band_keys_by_band: Iterable[np.ndarray], max_bucket_size: int = 64,
-                     valid: np.ndarray | None = None) -> np.ndarray:
+                     valid: np.ndarray | None = None,
+                     accept: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
     """Unique pairs (i, j), i < j, sorted, of rows sharing a key in any band.
 
     Takes one band's keys (shape (n,)) at a time, so the bands can come from disk one by one.
-    ``valid`` masks the rows to index. Ties in oversized buckets are chained in row order.
+    ``valid`` masks the rows to index; ``accept`` (pairs -> bool mask) filters each band's pairs
+    as they are found, so memory follows the accepted pairs. Oversized buckets chain in row order.
     """
     found, n = [], 0
     for keys in band_keys_by_band:
         n = len(keys)
         index = np.arange(n) if valid is None else np.flatnonzero(valid)
         pairs = index[bucket_pairs(keys[index], max_bucket_size)]
+        if accept is not None and len(pairs):
+            pairs = pairs[accept(pairs)]
         found.append(unique(pairs[:, 0] * np.int64(n) + pairs[:, 1]))
     keys = unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
     return np.stack((keys // max(n, 1), keys % max(n, 1)), axis=1)
