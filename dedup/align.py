@@ -23,7 +23,8 @@ import numpy as np
 
 from dedup.tokenize import DocTokens
 
-Weights = Callable[[np.ndarray], np.ndarray]
+Weights = Callable[[np.ndarray], np.ndarray]  # stems -> float weights
+Distinctive = Callable[[np.ndarray], np.ndarray]  # stems -> bool
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,13 @@ class Alignment:
 
 
 def similarity_matrix(a: DocTokens, b: DocTokens, weights: Weights | None = None,
-                      min_shared: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(S, mass_a, mass_b): weighted Dice between every sentence of a and of b, and sentence masses."""
+                      min_shared: int = 3, distinctive: Distinctive | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(S, mass_a, mass_b): weighted Dice between every sentence of a and of b, and sentence masses.
+
+    Two sentences count as similar only if they share ``min_shared`` stems, one of them
+    ``distinctive`` (when given), and their numbers do not disagree: sentences made only of a
+    corpus's template words, or one template filled with other figures, never align.
+    """
     ta, tb = a.stem[a.content], b.stem[b.content]
     vocab, inverse = np.unique(np.concatenate((ta, tb)), return_inverse=True)
     w = np.ones(len(vocab)) if weights is None else np.asarray(weights(vocab), float)
@@ -59,12 +65,28 @@ def similarity_matrix(a: DocTokens, b: DocTokens, weights: Weights | None = None
     with np.errstate(invalid="ignore", divide="ignore"):
         dice = np.where(denominator > 0, 2.0 * shared_weight / denominator, 0.0)
     dice[shared_count < min_shared] = 0.0
+    if distinctive is not None:
+        dice[(ma * distinctive(vocab)) @ mb.T < 1] = 0.0
+    dice[_numbers_disagree(a, b)] = 0.0
     return dice, mass_a, mass_b
 
 
+def _numbers_disagree(a: DocTokens, b: DocTokens) -> np.ndarray:
+    """(na, nb) bool: both sentences hold numbers and fewer than half of them are shared."""
+    ha, hb = a.hash[a.numeric], b.hash[b.numeric]
+    vocab, inverse = np.unique(np.concatenate((ha, hb)), return_inverse=True)
+    na = np.zeros((a.n_sentences, len(vocab)))
+    nb = np.zeros((b.n_sentences, len(vocab)))
+    na[a.sentence[a.numeric], inverse[: len(ha)]] = 1.0
+    nb[b.sentence[b.numeric], inverse[len(ha) :]] = 1.0
+    shared = na @ nb.T
+    size_a, size_b = na.sum(axis=1)[:, None], nb.sum(axis=1)[None, :]
+    return (size_a > 0) & (size_b > 0) & (2 * shared < size_a + size_b - shared)
+
+
 def align(a: DocTokens, b: DocTokens, min_similarity: float = 0.25, weights: Weights | None = None,
-          min_shared: int = 3) -> Alignment:
-    sim, mass_a, mass_b = similarity_matrix(a, b, weights, min_shared)
+          min_shared: int = 3, distinctive: Distinctive | None = None) -> Alignment:
+    sim, mass_a, mass_b = similarity_matrix(a, b, weights, min_shared, distinctive)
     pairs = _monotone_matching(sim, min_similarity)
     covered_a = sum(p.similarity * mass_a[p.a] for p in pairs)
     covered_b = sum(p.similarity * mass_b[p.b] for p in pairs)

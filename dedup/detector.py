@@ -47,6 +47,7 @@ class _Corpus:
         self.ids: list[str] = []
         self.published: list = []
         self.fingerprints: list[np.ndarray] = []
+        self.content_words: list[np.ndarray] = []
         self.texts = TextStore(where)
         self.stems = SegmentStore(where)
         self.copy_bands = optimal_bands(cfg.lsh_threshold, cfg.num_perm, cfg.lsh_weights)
@@ -60,6 +61,7 @@ class _Corpus:
         self.ids += batch.ids
         self.published += batch.published
         self.fingerprints.append(batch.fingerprints)
+        self.content_words.append(batch.content_words)
         self.texts.extend(batch.texts)
         self.stems.extend(batch.stem_offsets, batch.stems)
         self.copy_signatures.append(batch.copy_signatures)
@@ -216,8 +218,9 @@ class Detector:
             found = [pairs_from_bands((corpus.copy_keys.band(b)[order] for b in range(corpus.copy_bands[0])),
                                       cfg.max_bucket_size, is_rep, accept)]
             if cfg.detect_rewrites:
+                long_enough = np.concatenate(corpus.content_words)[order] >= cfg.rewrite_min_words
                 found.append(pairs_from_bands((corpus.rare_keys.band(b)[order] for b in range(corpus.rare_bands[0])),
-                                              cfg.max_bucket_size, is_rep, accept))
+                                              cfg.max_bucket_size, is_rep & long_enough, accept))
             pairs = unique_pairs(np.concatenate([exact, _expand_groups(np.concatenate(found), representative)]))
             if progress:
                 progress("candidates", len(pairs))

@@ -110,13 +110,30 @@ def _is_navigation(line: str) -> bool:
     return len(line) <= 80 and len(line.split()) <= 6 and not _SENTENCE_END.search(line)
 
 
+def _unwrap(lines: list[str]) -> list[str]:
+    """Join the lines of each paragraph of hard-wrapped text (wire copy wrapped at ~70 columns),
+    so that a line end inside a paragraph is not taken for a sentence end."""
+    filled = [len(line) for line in lines if line]
+    if len(filled) < 5 or max(filled) > 100 or sorted(filled)[len(filled) // 2] < 45:
+        return lines
+    paragraphs, current = [], []
+    for line in lines + [""]:
+        if line:
+            current.append(line)
+        elif current:
+            paragraphs.append(" ".join(current))
+            current = []
+    return paragraphs
+
+
 def clean_text(text: str) -> str:
-    """NFKC, unified line ends, page furniture removed. Keeps case and sentence punctuation."""
+    """NFKC, unified line ends, page furniture removed, hard-wrapped paragraphs joined.
+    Keeps case and sentence punctuation."""
     if not text.isascii():
         text = unicodedata.normalize("NFKC", _LINE_ENDS.sub("\n", text))
     elif "\r" in text or "\x0b" in text or "\x0c" in text:
         text = _LINE_ENDS.sub("\n", text)
-    lines = [line.strip() for line in text.split("\n")]
+    lines = _unwrap([line.strip() for line in text.split("\n")])
     kept = [line for line in lines if line and not _is_furniture(line)]
     while kept and _is_navigation(kept[-1]):
         kept.pop()

@@ -33,6 +33,7 @@ class SignedBatch:
     published: list[datetime | None] = field(default_factory=list)
     fingerprints: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
     copy_signatures: np.ndarray | None = None
+    content_words: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     stem_offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
     stems: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))  # distinct content stems per doc
     skipped: list[Skipped] = field(default_factory=list)
@@ -76,7 +77,9 @@ def sign_records(cfg: DedupConfig, records: list[Record]) -> SignedBatch:
     out.published = [accepted[i][2] for i in kept]
     out.fingerprints = np.array([fingerprint(batch.doc(i).hash) for i in kept], np.uint64)
     out.copy_signatures = sign(offsets, shingles, cfg.num_perm, cfg.seed)[kept]
-    out.stem_offsets, out.stems = distinct_per_segment(*content_stems(batch), kept)
+    stem_offsets, stems = content_stems(batch)
+    out.content_words = np.diff(stem_offsets)[kept]
+    out.stem_offsets, out.stems = distinct_per_segment(stem_offsets, stems, kept)
     return out
 
 
@@ -98,8 +101,7 @@ def rare_stem_signatures(cfg: DedupConfig, df: DocumentFrequency, offsets: np.nd
     Rewrites keep names, numbers and specific terms while changing the wording around them;
     leaving out the corpus's common words keeps same-topic documents from all becoming candidates.
     """
-    max_df = max(cfg.rare_stem_max_df_fraction * df.n_docs, cfg.rare_stem_max_df_floor)
-    rare = df.count(stems) <= max_df
+    rare = df.rare(stems, cfg.rare_stem_max_df_fraction, cfg.rare_stem_max_df_floor)
     kept_before = np.concatenate(([0], np.cumsum(rare)))
     return sign(kept_before[offsets], stems[rare], cfg.rewrite_num_perm, cfg.seed)
 
@@ -109,9 +111,11 @@ def verify_pair(cfg: DedupConfig, df: DocumentFrequency, ids: tuple[str, str],
     """Exact scores and relation of one pair. Alignment runs where it can change the verdict or
     gives evidence: not for exact copies, nor for pairs that are neither copies nor rewrite candidates."""
     weights = df.idf if df.n_docs else None
+    distinctive = (lambda stems: df.rare(stems, cfg.rare_stem_max_df_fraction, cfg.rare_stem_max_df_floor)) if df.n_docs else None
     exact = docs[0].fingerprint == docs[1].fingerprint
-    wanted = is_copy(copy_overlap(*docs), cfg) or (cfg.detect_rewrites and try_rewrite)
-    scores, alignment = score_pair(docs[0], docs[1], cfg, weights, with_alignment=not exact and wanted)
+    long_enough = min(docs[0].content_words, docs[1].content_words) >= cfg.rewrite_min_words
+    wanted = is_copy(copy_overlap(*docs), cfg) or (cfg.detect_rewrites and try_rewrite and long_enough)
+    scores, alignment = score_pair(docs[0], docs[1], cfg, weights, not exact and wanted, distinctive)
     return relate(ids[0], ids[1], docs[0], docs[1], scores, alignment, cfg, published)
 
 

@@ -5,8 +5,9 @@ Relations, first that holds:
 * ``exact``: the same token sequence (case, spacing and punctuation aside);
 * ``near_duplicate``: shingle Jaccard >= ``near_duplicate_jaccard``;
 * ``partial``: one text's shingles are mostly (>= ``partial_containment``) in the other;
-* ``rewrite``: at least ``rewrite_min_sentences`` sentences align in order and the
-  similarity-weighted share of one text they cover is >= ``rewrite_score``;
+* ``rewrite``: both texts have ``rewrite_min_words`` content words or more, at least
+  ``rewrite_min_sentences`` sentences align in order (each aligned pair sharing a stem that is
+  rare in the corpus) and the similarity-weighted share of one text they cover is >= ``rewrite_score``;
 * otherwise unrelated (for example, independent coverage of the same story).
 
 Direction: the earlier ``published`` date names the source. Without dates, the
@@ -40,7 +41,9 @@ def classify(a: PreparedDoc, b: PreparedDoc, scores: Scores, cfg: DedupConfig) -
     if containment >= cfg.partial_containment:
         return "partial", containment
     rewritten = max(scores.alignment_a, scores.alignment_b)
-    if cfg.detect_rewrites and scores.aligned_sentences >= cfg.rewrite_min_sentences and rewritten >= cfg.rewrite_score:
+    long_enough = min(a.content_words, b.content_words) >= cfg.rewrite_min_words
+    if (cfg.detect_rewrites and long_enough and scores.aligned_sentences >= cfg.rewrite_min_sentences
+            and rewritten >= cfg.rewrite_score):
         return "rewrite", rewritten
     return None, max(scores.jaccard, rewritten)
 

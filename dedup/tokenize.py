@@ -74,6 +74,7 @@ class DocTokens:
     hash: np.ndarray  # uint64, case-folded token
     stem: np.ndarray  # uint64 < 2**40, case-folded prefix of stem_length chars
     content: np.ndarray  # bool
+    numeric: np.ndarray  # bool: starts with a digit
     sentence: np.ndarray  # int32, 0-based sentence index
 
     def __len__(self) -> int:
@@ -97,6 +98,7 @@ class TokenBatch:
     hash: np.ndarray
     stem: np.ndarray
     content: np.ndarray
+    numeric: np.ndarray
     sentence: np.ndarray
 
     def __len__(self) -> int:
@@ -106,7 +108,7 @@ class TokenBatch:
         lo, hi = self.offsets[i], self.offsets[i + 1]
         return DocTokens(
             self.start[lo:hi], self.end[lo:hi], self.hash[lo:hi], self.stem[lo:hi],
-            self.content[lo:hi], self.sentence[lo:hi],
+            self.content[lo:hi], self.numeric[lo:hi], self.sentence[lo:hi],
         )
 
 
@@ -181,6 +183,7 @@ def tokenize_batch(texts: list[str], stem_length: int = 6) -> TokenBatch:
         hash=token_hash,
         stem=stem_hash,
         content=content,
+        numeric=(first_cp >= 48) & (first_cp <= 57),
         sentence=sentence,
     )
 

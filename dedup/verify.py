@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import xxhash
 
-from dedup.align import Alignment, Weights, align
+from dedup.align import Alignment, Distinctive, Weights, align
 from dedup.arrays import unique
 from dedup.config import DedupConfig
 from dedup.shingle import char_shingles, word_shingles
@@ -37,6 +37,10 @@ class PreparedDoc:
     @property
     def fingerprint(self) -> int:
         return fingerprint(self.tokens.hash)
+
+    @property
+    def content_words(self) -> int:
+        return int(self.tokens.content.sum())
 
 
 def fingerprint(token_hashes: np.ndarray) -> int:
@@ -78,10 +82,10 @@ def is_copy(overlap: tuple[float, float, float], cfg: DedupConfig) -> bool:
 
 
 def score_pair(a: PreparedDoc, b: PreparedDoc, cfg: DedupConfig, weights: Weights | None = None,
-               with_alignment: bool = True) -> tuple[Scores, Alignment | None]:
+               with_alignment: bool = True, distinctive: Distinctive | None = None) -> tuple[Scores, Alignment | None]:
     jaccard, containment_a, containment_b = copy_overlap(a, b)
     alignment = (
-        align(a.tokens, b.tokens, cfg.sentence_similarity, weights, cfg.sentence_min_shared)
+        align(a.tokens, b.tokens, cfg.sentence_similarity, weights, cfg.sentence_min_shared, distinctive)
         if with_alignment else None
     )
     scores = Scores(

@@ -49,3 +49,19 @@ def test_real_sentences_survive():
 def test_trailing_navigation_is_removed_but_headline_is_kept():
     text = "Markets Rally Again\nStocks rose sharply in early trading on Tuesday.\nHome\nWorld\nContact us"
     assert clean_text(text) == "Markets Rally Again\nStocks rose sharply in early trading on Tuesday."
+
+
+def test_hard_wrapped_paragraphs_are_joined_and_normal_lines_kept():
+    wrapped = ("The central bank raised its key interest rate by half a point\n"
+               "on Tuesday, citing inflation that has stayed above its target\n"
+               "for a year, and said further increases were likely soon.\n\n"
+               "Markets fell after the announcement, with the main index down\n"
+               "two percent by the close of trading in the capital city.")
+    assert clean_text(wrapped) == (
+        "The central bank raised its key interest rate by half a point on Tuesday, citing inflation that has "
+        "stayed above its target for a year, and said further increases were likely soon.\n"
+        "Markets fell after the announcement, with the main index down two percent by the close of trading "
+        "in the capital city.")
+    page = "Headline here\nFirst paragraph is a single long line of text that goes on and on well past the " \
+           "wrapping width of any wire service.\nSecond paragraph."
+    assert clean_text(page) == page

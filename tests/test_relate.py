@@ -26,6 +26,14 @@ def test_alignment_follows_order_and_reports_coverage():
     assert 0.5 < al.coverage_a < 0.7 and 0.5 < al.coverage_b < 0.7
 
 
+def test_sentences_of_one_template_with_other_figures_do_not_align():
+    a = "Oper shr loss 97 cts vs loss 73 cts in the year. Oper net loss rose to 2,228,000 dlrs this quarter."
+    b = "Oper shr loss 31 cts vs loss 34 cts in the year. Oper net loss rose to 1,165,000 dlrs this quarter."
+    assert align(tokenize(a), tokenize(b), min_similarity=0.2, min_shared=2).pairs == ()
+    same_figures = b.replace("31 cts vs loss 34", "97 cts vs loss 73")
+    assert [(p.a, p.b) for p in align(tokenize(a), tokenize(same_figures), 0.2, min_shared=2).pairs] == [(0, 0)]
+
+
 def test_alignment_of_unrelated_texts_is_empty():
     al = align(tokenize(news_text(1)), tokenize(news_text(2)))
     # chance matches of a few shared words stay far below the rewrite threshold
