@@ -111,11 +111,17 @@ class Detector:
 
     def compare(self, a: str | bytes, b: str | bytes, published_a=None, published_b=None,
                 ids: tuple[str, str] = ("a", "b")) -> Match:
-        """The relation between two texts, with evidence. ``relation`` is None when unrelated."""
+        """The relation between two texts, with evidence. ``relation`` is None when unrelated.
+
+        Word weights come from the corpus given to fit() or scanned last; without one, from the
+        two texts' own sentences, so that words running through both (the story's topic) weigh
+        less than the specific ones a rewrite carries over.
+        """
         text_a, text_b = (clean_text(decode_bytes(t) if isinstance(t, bytes) else t) for t in (a, b))
         docs = tuple(prepare([text_a, text_b], self.config))
         published = (parse_date(published_a), parse_date(published_b))
-        return pipeline.verify_pair(self.config, self.document_frequency, ids, docs, published)
+        df = self.document_frequency if self.document_frequency.n_docs else _sentence_frequency(docs)
+        return pipeline.verify_pair(self.config, df, ids, docs, published)
 
     # -- corpora ----------------------------------------------------------------------
 
@@ -261,6 +267,17 @@ def _agreement(signatures: np.ndarray, order: np.ndarray, pairs: np.ndarray, chu
         p = order[pairs[lo : lo + chunk]]
         out[lo : lo + chunk] = (signatures[p[:, 0]] == signatures[p[:, 1]]).mean(axis=1)
     return out
+
+
+def _sentence_frequency(docs) -> DocumentFrequency:
+    """Document frequencies with each sentence of the given prepared documents as a document."""
+    df = DocumentFrequency(bits=16)
+    for doc in docs:
+        tokens = doc.tokens
+        sentence, stems = tokens.sentence[tokens.content], tokens.stem[tokens.content]
+        offsets = np.searchsorted(sentence, np.arange(tokens.n_sentences + 1))
+        df.add(offsets, stems)
+    return df
 
 
 def _expand_groups(pairs: np.ndarray, representative: np.ndarray) -> np.ndarray:
