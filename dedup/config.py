@@ -45,7 +45,7 @@ class DedupConfig:
     sentence_min_shared: int = 3  # and at least this many shared content stems
     rewrite_score: float = 0.15  # min similarity-weighted share of a text covered by aligned sentences
     rewrite_min_sentences: int = 3
-    rewrite_min_words: int = 50  # content words in each text: short templated briefs are not rewrites
+    rewrite_min_words: int = 40  # content words in each text: short templated briefs are not rewrites
     direction_margin: float = 0.1  # min coverage asymmetry to name a source without dates
     detect_rewrites: bool = True
 
