@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shutil
 import sys
@@ -74,10 +75,11 @@ def cmd_scan(args: argparse.Namespace) -> int:
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     progress = _Progress()
     scan = det.scan(docs, progress=progress)
-    matches: list[Match] = []
+    linked: list[Match] = []  # for --clusters, kept without their evidence
     try:
         for match in scan:
-            matches.append(match)
+            if args.clusters:
+                linked.append(dataclasses.replace(match, evidence=()))
             out.write(json.dumps(match.to_dict(), ensure_ascii=False) + "\n")
             out.flush()
     finally:
@@ -86,7 +88,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
             out.close()
         if args.clusters:
             with open(args.clusters, "w", encoding="utf-8") as f:
-                for c in det.cluster(matches):
+                for c in det.cluster(linked):
                     f.write(json.dumps({"members": list(c.members), "source": c.source}, ensure_ascii=False) + "\n")
         print(scan.report.summary(), file=sys.stderr)
         for skipped in scan.report.skipped_examples[: args.show_skipped]:

@@ -65,16 +65,21 @@ class _Corpus:
         self.texts.extend(batch.texts)
         self.stems.extend(batch.stem_offsets, batch.stems)
         self.copy_signatures.append(batch.copy_signatures)
-        self.copy_keys.append(band_keys(batch.copy_signatures, *self.copy_bands))
+        self.copy_keys.append(batch.copy_keys)
 
     def add_rare(self, signatures: np.ndarray) -> None:
         self.rare_signatures.append(signatures)
         self.rare_keys.append(band_keys(signatures, *self.rare_bands))
 
-    def close(self) -> None:
-        for store in (self.texts, self.stems, self.copy_signatures, self.copy_keys, self.rare_signatures,
-                      self.rare_keys):
+    def release_index(self) -> None:
+        """Signatures and band keys are not needed once the candidates are known."""
+        for store in (self.copy_signatures, self.copy_keys, self.rare_signatures, self.rare_keys):
             store.close()
+
+    def close(self) -> None:
+        self.release_index()
+        self.texts.close()
+        self.stems.close()
 
 
 class Scan:
@@ -234,6 +239,8 @@ class Detector:
             keep = (fingerprints[pairs[:, 0]] == fingerprints[pairs[:, 1]]) | is_copy_candidate | try_rewrite
             pairs, try_rewrite = pairs[keep], try_rewrite[keep]
             report.candidates = len(pairs)
+            del copy_signatures, rare_signatures
+            corpus.release_index()
 
             def tasks() -> Iterator[pipeline.VerifyTask]:
                 chunk = 2048

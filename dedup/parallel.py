@@ -47,7 +47,10 @@ class Executor:
 
     def __enter__(self) -> "Executor":
         if self.workers > 1:
-            context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+            # workers start from a small server process, not as forks of a scan that may by then
+            # hold gigabytes of signatures
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
             self.pool = context.Pool(self.workers, initializer=_init, initargs=(self.cfg, self.df))
         else:
             _init(self.cfg, self.df)

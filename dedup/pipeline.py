@@ -14,6 +14,7 @@ import numpy as np
 from dedup.arrays import unique
 from dedup.config import DedupConfig
 from dedup.frequency import DocumentFrequency
+from dedup.index import band_keys, optimal_bands
 from dedup.normalize import BinaryInputError, check_not_binary, clean_text, decode_bytes
 from dedup.relate import relate
 from dedup.shingle import content_stems
@@ -33,6 +34,7 @@ class SignedBatch:
     published: list[datetime | None] = field(default_factory=list)
     fingerprints: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
     copy_signatures: np.ndarray | None = None
+    copy_keys: np.ndarray | None = None  # LSH band keys of the copy signatures
     content_words: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     stem_offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
     stems: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))  # distinct content stems per doc
@@ -61,8 +63,10 @@ def sign_records(cfg: DedupConfig, records: list[Record]) -> SignedBatch:
     for record in records:
         checked = _accept(cfg, record)
         (out.skipped.append if isinstance(checked, Skipped) else accepted.append)(checked)
+    bands, rows = optimal_bands(cfg.lsh_threshold, cfg.num_perm, cfg.lsh_weights)
     if not accepted:
         out.copy_signatures = np.zeros((0, cfg.num_perm), np.uint32)
+        out.copy_keys = np.zeros((0, bands), np.uint64)
         return out
     batch, offsets, shingles = shingle_batch([text for _, text, _ in accepted], cfg)
     token_counts = np.diff(batch.offsets)
@@ -77,6 +81,7 @@ def sign_records(cfg: DedupConfig, records: list[Record]) -> SignedBatch:
     out.published = [accepted[i][2] for i in kept]
     out.fingerprints = np.array([fingerprint(batch.doc(i).hash) for i in kept], np.uint64)
     out.copy_signatures = sign(offsets, shingles, cfg.num_perm, cfg.seed)[kept]
+    out.copy_keys = band_keys(out.copy_signatures, bands, rows)
     stem_offsets, stems = content_stems(batch)
     out.content_words = np.diff(stem_offsets)[kept]
     out.stem_offsets, out.stems = distinct_per_segment(stem_offsets, stems, kept)

@@ -132,7 +132,7 @@ class ArrayStore:
 
     def close(self) -> None:
         self._chunks = []
-        if self._file is not None:
+        if self._file is not None and not self._file.closed:
             self._file.close()
 
 

@@ -65,3 +65,16 @@ def test_hard_wrapped_paragraphs_are_joined_and_normal_lines_kept():
     page = "Headline here\nFirst paragraph is a single long line of text that goes on and on well past the " \
            "wrapping width of any wire service.\nSecond paragraph."
     assert clean_text(page) == page
+
+
+def test_furniture_rules_on_the_scraped_seed_pages(seeds_dir):
+    """The general rules, on real pages: counters, credits, breadcrumbs and trailing links go."""
+    cleaned = {p.name[:3]: clean_text(p.read_text()) for p in seeds_dir.iterdir()}
+    for page, gone in [("000", ["TRENDING NOW", "LATEST LOCAL NEWS", "Read More About This Story:"]),
+                       ("002", ["Credits: DepositPhotos", "Credit: DepositPhotos", "1. Home", "Read More From"]),
+                       ("003", ["Share.", "Exit mobile version"]),
+                       ("004", ["0 I like it", "0 I don't like it"])]:
+        lines = cleaned[page].split("\n")
+        assert not [line for line in lines if any(line.startswith(g) for g in gone)], page
+    assert "Armenia’s Security Concerns" in cleaned["002"]  # a real heading stays
+    assert cleaned["001"].endswith("making it the most likely to leave.")
