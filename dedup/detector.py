@@ -148,7 +148,7 @@ class Detector:
         self.document_frequency = DocumentFrequency()
         corpus = _Corpus(self.config)
         try:
-            with Executor(self.config, workers=self.config.workers) as ex:
+            with Executor(self.config, self.config.workers) as ex:
                 for batch in ex.map("sign", self._record_batches(docs, report)):
                     for skipped in batch.skipped:
                         report.skip(skipped)
@@ -156,8 +156,9 @@ class Detector:
                     self.document_frequency.add(batch.stem_offsets, batch.stems, distinct=True)
                     if progress:
                         progress("read", report.documents_read)
-            report.documents_scanned = len(corpus.ids)
-            yield from self._find_pairs(corpus, report, progress)
+                report.documents_scanned = len(corpus.ids)
+                ex.share(self.document_frequency)
+                yield from self._find_pairs(corpus, report, progress, ex)
         except KeyboardInterrupt:
             report.interrupted = True
         finally:
@@ -189,7 +190,8 @@ class Detector:
         if pending:
             yield pending
 
-    def _find_pairs(self, corpus: _Corpus, report: ScanReport, progress: Progress | None) -> Iterator[Match]:
+    def _find_pairs(self, corpus: _Corpus, report: ScanReport, progress: Progress | None,
+                    ex: Executor) -> Iterator[Match]:
         cfg = self.config
         n = len(corpus.ids)
         if n < 2:
@@ -200,71 +202,70 @@ class Detector:
         ids = [corpus.ids[i] for i in order]
         fingerprints = np.concatenate(corpus.fingerprints)[order]
 
-        with Executor(cfg, self.document_frequency, cfg.workers) as ex:
-            if cfg.detect_rewrites:
-                step = 8 * cfg.batch_size
-                for lo in range(0, n, step):
-                    corpus.add_rare(pipeline.rare_stem_signatures(
-                        cfg, self.document_frequency, *corpus.stems.read(lo, min(lo + step, n))))
+        if cfg.detect_rewrites:
+            step = 8 * cfg.batch_size
+            for lo in range(0, n, step):
+                corpus.add_rare(pipeline.rare_stem_signatures(
+                    cfg, self.document_frequency, *corpus.stems.read(lo, min(lo + step, n))))
 
-            # exact copies: only the first member of each group is indexed; its candidates are
-            # then shared with the other members, which are linked to it as exact pairs
-            _, first, group = np.unique(fingerprints, return_index=True, return_inverse=True)
-            representative = first[group]
-            is_rep = representative == np.arange(n)
-            exact = np.stack((representative[~is_rep], np.flatnonzero(~is_rep)), axis=1)
-            # candidates are sharpened with the full signatures as each band yields them
-            copy_signatures = corpus.copy_signatures.read()
-            rare_signatures = corpus.rare_signatures.read() if cfg.detect_rewrites else None
+        # exact copies: only the first member of each group is indexed; its candidates are
+        # then shared with the other members, which are linked to it as exact pairs
+        _, first, group = np.unique(fingerprints, return_index=True, return_inverse=True)
+        representative = first[group]
+        is_rep = representative == np.arange(n)
+        exact = np.stack((representative[~is_rep], np.flatnonzero(~is_rep)), axis=1)
+        # candidates are sharpened with the full signatures as each band yields them
+        copy_signatures = corpus.copy_signatures.read()
+        rare_signatures = corpus.rare_signatures.read() if cfg.detect_rewrites else None
 
-            def estimates(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-                copy = _agreement(copy_signatures, order, pairs)
-                rare = _agreement(rare_signatures, order, pairs) if cfg.detect_rewrites else np.zeros(len(pairs))
-                return copy >= cfg.copy_min_estimate, rare >= cfg.rewrite_min_estimate
+        def estimates(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            copy = _agreement(copy_signatures, order, pairs)
+            rare = _agreement(rare_signatures, order, pairs) if cfg.detect_rewrites else np.zeros(len(pairs))
+            return copy >= cfg.copy_min_estimate, rare >= cfg.rewrite_min_estimate
 
-            def accept(pairs: np.ndarray) -> np.ndarray:
-                copy, rare = estimates(pairs)
-                return copy | rare
+        def accept(pairs: np.ndarray) -> np.ndarray:
+            copy, rare = estimates(pairs)
+            return copy | rare
 
-            found = [pairs_from_bands((corpus.copy_keys.band(b)[order] for b in range(corpus.copy_bands[0])),
-                                      cfg.max_bucket_size, is_rep, accept)]
-            if cfg.detect_rewrites:
-                long_enough = np.concatenate(corpus.content_words)[order] >= cfg.rewrite_min_words
-                found.append(pairs_from_bands((corpus.rare_keys.band(b)[order] for b in range(corpus.rare_bands[0])),
-                                              cfg.max_bucket_size, is_rep & long_enough, accept))
-            pairs = unique_pairs(np.concatenate([exact, _expand_groups(np.concatenate(found), representative)]))
+        found = [pairs_from_bands((corpus.copy_keys.band(b)[order] for b in range(corpus.copy_bands[0])),
+                                  cfg.max_bucket_size, is_rep, accept)]
+        if cfg.detect_rewrites:
+            long_enough = np.concatenate(corpus.content_words)[order] >= cfg.rewrite_min_words
+            found.append(pairs_from_bands((corpus.rare_keys.band(b)[order] for b in range(corpus.rare_bands[0])),
+                                          cfg.max_bucket_size, is_rep & long_enough, accept))
+        pairs = unique_pairs(np.concatenate([exact, _expand_groups(np.concatenate(found), representative)]))
+        if progress:
+            progress("candidates", len(pairs))
+        is_copy_candidate, try_rewrite = estimates(pairs)
+        keep = (fingerprints[pairs[:, 0]] == fingerprints[pairs[:, 1]]) | is_copy_candidate | try_rewrite
+        pairs, try_rewrite = pairs[keep], try_rewrite[keep]
+        report.candidates = len(pairs)
+        del copy_signatures, rare_signatures
+        corpus.release_index()
+
+        def tasks() -> Iterator[pipeline.VerifyTask]:
+            chunk = 2048
+            for lo in range(0, len(pairs), chunk):
+                part = pairs[lo : lo + chunk]
+                needed = unique(part.ravel()).tolist()
+                yield pipeline.VerifyTask(
+                    pairs=[(i, j, r) for (i, j), r in zip(part.tolist(), try_rewrite[lo : lo + chunk].tolist())],
+                    ids={k: ids[k] for k in needed},
+                    texts=dict(zip(needed, corpus.texts.get(order[needed]))),
+                    published={k: corpus.published[order[k]] for k in needed},
+                )
+
+        done = 0
+        for results in ex.map("verify", tasks()):
+            for item in results:
+                if isinstance(item, Skipped):
+                    report.skip(item)
+                    continue
+                report.pairs[item.relation] = report.pairs.get(item.relation, 0) + 1
+                yield item
+            done += 2048
             if progress:
-                progress("candidates", len(pairs))
-            is_copy_candidate, try_rewrite = estimates(pairs)
-            keep = (fingerprints[pairs[:, 0]] == fingerprints[pairs[:, 1]]) | is_copy_candidate | try_rewrite
-            pairs, try_rewrite = pairs[keep], try_rewrite[keep]
-            report.candidates = len(pairs)
-            del copy_signatures, rare_signatures
-            corpus.release_index()
-
-            def tasks() -> Iterator[pipeline.VerifyTask]:
-                chunk = 2048
-                for lo in range(0, len(pairs), chunk):
-                    part = pairs[lo : lo + chunk]
-                    needed = unique(part.ravel()).tolist()
-                    yield pipeline.VerifyTask(
-                        pairs=[(i, j, r) for (i, j), r in zip(part.tolist(), try_rewrite[lo : lo + chunk].tolist())],
-                        ids={k: ids[k] for k in needed},
-                        texts=dict(zip(needed, corpus.texts.get(order[needed]))),
-                        published={k: corpus.published[order[k]] for k in needed},
-                    )
-
-            done = 0
-            for results in ex.map("verify", tasks()):
-                for item in results:
-                    if isinstance(item, Skipped):
-                        report.skip(item)
-                        continue
-                    report.pairs[item.relation] = report.pairs.get(item.relation, 0) + 1
-                    yield item
-                done += 2048
-                if progress:
-                    progress("verified", min(done, len(pairs)))
+                progress("verified", min(done, len(pairs)))
 
 
 def _agreement(signatures: np.ndarray, order: np.ndarray, pairs: np.ndarray, chunk: int = 65536) -> np.ndarray:

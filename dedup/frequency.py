@@ -43,9 +43,17 @@ class DocumentFrequency:
         self.counts[slots[starts]] += np.diff(np.append(starts, len(slots))).astype(np.int32)
         self.n_docs += len(offsets) - 1
 
-    def merge(self, other: "DocumentFrequency") -> None:
-        self.counts += other.counts
-        self.n_docs += other.n_docs
+    def save(self, path: str) -> None:
+        """One .npy file: the counts, then the number of documents."""
+        np.save(path, np.append(self.counts, np.int32(self.n_docs)))
+
+    @classmethod
+    def load(cls, path: str) -> "DocumentFrequency":
+        """Counts are memory-mapped read-only, so processes loading one file share its pages."""
+        data = np.load(path, mmap_mode="r")
+        df = cls(bits=1)
+        df.counts, df.n_docs = data[:-1], int(data[-1])
+        return df
 
     def count(self, stems: np.ndarray) -> np.ndarray:
         """Documents seen with each stem (an upper bound: hashed slots can collide)."""

@@ -1,13 +1,16 @@
 """Runs the scan's batch steps in worker processes, results in input order.
 
-``workers=1`` runs everything in the calling process. Each worker receives the
-config and the document frequencies once, at start.
+``workers=1`` runs everything in the calling process. The pool is forked once,
+when a scan starts and the process is still small; the document frequencies,
+known only after the first pass, reach the workers through a file that each
+maps read-only on first use.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import tempfile
 from collections import deque
 from typing import Callable, Iterable, Iterator
 
@@ -18,15 +21,19 @@ from dedup.frequency import DocumentFrequency
 _worker: dict = {}
 
 
-def _init(cfg: DedupConfig, df: DocumentFrequency) -> None:
-    _worker["cfg"], _worker["df"] = cfg, df
+def _init(cfg: DedupConfig) -> None:
+    _worker.clear()
+    _worker["cfg"] = cfg
 
 
 def _sign(records):
     return pipeline.sign_records(_worker["cfg"], records)
 
 
-def _verify(task):
+def _verify(item):
+    df_path, task = item
+    if _worker.get("df_path") != df_path:
+        _worker["df"], _worker["df_path"] = DocumentFrequency.load(df_path), df_path
     return pipeline.verify_task(_worker["cfg"], _worker["df"], task)
 
 
@@ -38,34 +45,43 @@ def resolve_workers(workers: int) -> int:
 
 
 class Executor:
-    """``with Executor(cfg, df) as ex: for result in ex.map("sign", batches): ...``"""
+    """``with Executor(cfg, workers=2) as ex: for result in ex.map("sign", batches): ...``"""
 
-    def __init__(self, cfg: DedupConfig, df: DocumentFrequency | None = None, workers: int = 1):
-        self.cfg, self.df = cfg, df or DocumentFrequency(bits=1)
+    def __init__(self, cfg: DedupConfig, workers: int = 1):
+        self.cfg = cfg
         self.workers = resolve_workers(workers)
         self.pool = None
+        self._df_file = None
 
     def __enter__(self) -> "Executor":
         if self.workers > 1:
-            # workers start from a small server process, not as forks of a scan that may by then
-            # hold gigabytes of signatures
             methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-            self.pool = context.Pool(self.workers, initializer=_init, initargs=(self.cfg, self.df))
-        else:
-            _init(self.cfg, self.df)
+            context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+            self.pool = context.Pool(self.workers, initializer=_init, initargs=(self.cfg,))
+        _init(self.cfg)
         return self
 
     def __exit__(self, *exc) -> None:
         if self.pool is not None:
             self.pool.terminate()
             self.pool = None
+        if self._df_file is not None:
+            self._df_file.close()
+
+    def share(self, df: DocumentFrequency) -> None:
+        """Make ``df`` the document frequencies the verify step uses."""
+        if self._df_file is not None:
+            self._df_file.close()
+        self._df_file = tempfile.NamedTemporaryFile(suffix=".npy", dir=self.cfg.temp_dir)
+        df.save(self._df_file.name)
+        _worker["df"], _worker["df_path"] = df, self._df_file.name
 
     def map(self, step: str, items: Iterable) -> Iterator:
         """Results in input order. At most a few items per worker are in flight, so memory stays
         bounded however long the input is (Pool.imap would read all of it ahead)."""
+        if step == "verify":
+            items = ((self._df_file.name, item) for item in items)
         if self.pool is None:
-            _init(self.cfg, self.df)
             yield from map(STEPS[step], items)
             return
         in_flight: deque = deque()
