@@ -231,7 +231,7 @@ def _run_measured(cmd: list[str]) -> dict:
             peak = max(peak, sum(_memory(p) for p in procs if p.is_running()))
         except psutil.Error:
             pass
-        time.sleep(0.1)
+        time.sleep(min(1.0, 0.05 + (time.perf_counter() - started) / 10))  # fine early, cheap later
     wall = time.perf_counter() - started
     stderr = proc.stderr.read().decode(errors="replace")
     if proc.returncode != 0:

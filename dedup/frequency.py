@@ -1,8 +1,9 @@
 """Document frequencies of content stems, for IDF weights in sentence alignment.
 
-Counts live in a fixed-size hashed table (a count sketch without the minimum):
-memory stays constant for any corpus, tables from several workers add up, and
-collisions only make a rare stem look a little more common (a lower weight).
+Counts live in a fixed-size hashed table (one row of a count-min sketch):
+memory stays constant for any corpus, the table is one array that worker
+processes map from a file, and collisions only make a rare stem look a little
+more common (a lower weight).
 
 >>> import numpy as np
 >>> df = DocumentFrequency(bits=10)
