@@ -119,8 +119,9 @@ def verify_pair(cfg: DedupConfig, df: DocumentFrequency, ids: tuple[str, str],
     distinctive = (lambda stems: df.rare(stems, cfg.rare_stem_max_df_fraction, cfg.rare_stem_max_df_floor)) if df.n_docs else None
     exact = docs[0].fingerprint == docs[1].fingerprint
     long_enough = min(docs[0].content_words, docs[1].content_words) >= cfg.rewrite_min_words
-    wanted = is_copy(copy_overlap(*docs), cfg) or (cfg.detect_rewrites and try_rewrite and long_enough)
-    scores, alignment = score_pair(docs[0], docs[1], cfg, weights, not exact and wanted, distinctive)
+    overlap = copy_overlap(*docs)
+    wanted = is_copy(overlap, cfg) or (cfg.detect_rewrites and try_rewrite and long_enough)
+    scores, alignment = score_pair(docs[0], docs[1], cfg, weights, not exact and wanted, distinctive, overlap)
     return relate(ids[0], ids[1], docs[0], docs[1], scores, alignment, cfg, published)
 
 

@@ -82,8 +82,10 @@ def is_copy(overlap: tuple[float, float, float], cfg: DedupConfig) -> bool:
 
 
 def score_pair(a: PreparedDoc, b: PreparedDoc, cfg: DedupConfig, weights: Weights | None = None,
-               with_alignment: bool = True, distinctive: Distinctive | None = None) -> tuple[Scores, Alignment | None]:
-    jaccard, containment_a, containment_b = copy_overlap(a, b)
+               with_alignment: bool = True, distinctive: Distinctive | None = None,
+               overlap: tuple[float, float, float] | None = None) -> tuple[Scores, Alignment | None]:
+    """``overlap``: the pair's copy_overlap, when the caller has it already."""
+    jaccard, containment_a, containment_b = overlap or copy_overlap(a, b)
     alignment = (
         align(a.tokens, b.tokens, cfg.sentence_similarity, weights, cfg.sentence_min_shared, distinctive)
         if with_alignment else None
