@@ -20,7 +20,7 @@ from dedup.relate import relate
 from dedup.shingle import content_stems
 from dedup.sign import sign
 from dedup.types import Match, Skipped
-from dedup.verify import PreparedDoc, copy_overlap, fingerprint, is_copy, prepare, score_pair, shingle_batch
+from dedup.verify import PreparedDoc, can_be_rewrite, copy_overlap, fingerprint, is_copy, prepare, score_pair, shingle_batch
 
 Record = tuple[str, "str | bytes", "datetime | None"]
 
@@ -118,9 +118,8 @@ def verify_pair(cfg: DedupConfig, df: DocumentFrequency, ids: tuple[str, str],
     weights = df.idf if df.n_docs else None
     distinctive = (lambda stems: df.rare(stems, cfg.rare_stem_max_df_fraction, cfg.rare_stem_max_df_floor)) if df.n_docs else None
     exact = docs[0].fingerprint == docs[1].fingerprint
-    long_enough = min(docs[0].content_words, docs[1].content_words) >= cfg.rewrite_min_words
     overlap = copy_overlap(*docs)
-    wanted = is_copy(overlap, cfg) or (cfg.detect_rewrites and try_rewrite and long_enough)
+    wanted = is_copy(overlap, cfg) or (try_rewrite and can_be_rewrite(*docs, cfg))
     scores, alignment = score_pair(docs[0], docs[1], cfg, weights, not exact and wanted, distinctive, overlap)
     return relate(ids[0], ids[1], docs[0], docs[1], scores, alignment, cfg, published)
 

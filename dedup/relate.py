@@ -26,7 +26,7 @@ import numpy as np
 from dedup.align import Alignment
 from dedup.config import DedupConfig
 from dedup.types import Match, Relation, Scores, SentencePair
-from dedup.verify import PreparedDoc
+from dedup.verify import PreparedDoc, can_be_rewrite
 
 _TRAILING = ".!?\"'”’)»"
 
@@ -41,8 +41,7 @@ def classify(a: PreparedDoc, b: PreparedDoc, scores: Scores, cfg: DedupConfig) -
     if containment >= cfg.partial_containment:
         return "partial", containment
     rewritten = max(scores.alignment_a, scores.alignment_b)
-    long_enough = min(a.content_words, b.content_words) >= cfg.rewrite_min_words
-    if (cfg.detect_rewrites and long_enough and scores.aligned_sentences >= cfg.rewrite_min_sentences
+    if (can_be_rewrite(a, b, cfg) and scores.aligned_sentences >= cfg.rewrite_min_sentences
             and rewritten >= cfg.rewrite_score):
         return "rewrite", rewritten
     return None, max(scores.jaccard, rewritten)

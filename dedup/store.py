@@ -24,14 +24,13 @@ import tempfile
 import numpy as np
 
 
-class TextStore:
-    """Texts appended in order and read back by index."""
+class _TemporaryFile:
+    """A store backed by one unnamed temporary file, closed on close() or on leaving a with block."""
 
     def __init__(self, directory: str | None = None):
         self._file = tempfile.TemporaryFile(dir=directory)
-        self._offsets = [0]
 
-    def __enter__(self) -> "TextStore":
+    def __enter__(self):
         return self
 
     def __exit__(self, *exc) -> None:
@@ -39,6 +38,14 @@ class TextStore:
 
     def close(self) -> None:
         self._file.close()
+
+
+class TextStore(_TemporaryFile):
+    """Texts appended in order and read back by index."""
+
+    def __init__(self, directory: str | None = None):
+        super().__init__(directory)
+        self._offsets = [0]
 
     def __len__(self) -> int:
         return len(self._offsets) - 1
@@ -60,22 +67,13 @@ class TextStore:
                 for i in np.asarray(indices, np.int64).tolist()]
 
 
-class SegmentStore:
+class SegmentStore(_TemporaryFile):
     """uint64 segments (one per document), appended in order and read back in ranges."""
 
     def __init__(self, directory: str | None = None):
-        self._file = tempfile.TemporaryFile(dir=directory)
+        super().__init__(directory)
         self._ends: list[np.ndarray] = []
         self._count = 0
-
-    def __enter__(self) -> "SegmentStore":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def close(self) -> None:
-        self._file.close()
 
     def extend(self, offsets: np.ndarray, values: np.ndarray) -> None:
         self._file.seek(0, os.SEEK_END)

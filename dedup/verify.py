@@ -77,6 +77,11 @@ def copy_overlap(a: PreparedDoc, b: PreparedDoc) -> tuple[float, float, float]:
     )
 
 
+def can_be_rewrite(a: PreparedDoc, b: PreparedDoc, cfg: DedupConfig) -> bool:
+    """Rewrites are sought only between texts of ``rewrite_min_words`` content words or more."""
+    return cfg.detect_rewrites and min(a.content_words, b.content_words) >= cfg.rewrite_min_words
+
+
 def is_copy(overlap: tuple[float, float, float], cfg: DedupConfig) -> bool:
     return overlap[0] >= cfg.near_duplicate_jaccard or max(overlap[1:]) >= cfg.partial_containment
 
