@@ -128,6 +128,21 @@ class Detector:
         df = self.document_frequency if self.document_frequency.n_docs else _sentence_frequency(docs)
         return pipeline.verify_pair(self.config, df, ids, docs, published)
 
+    def signatures(self, texts: Iterable[str | bytes]) -> np.ndarray:
+        """MinHash signatures of raw texts, as the scan's copy channel computes them: a
+        ``(n, num_perm)`` uint32 matrix. ``dedup.sign.estimate_jaccard`` compares two rows, and
+        ``dedup.sign.to_datasketch`` exports one. Bytes that are not text raise BinaryInputError.
+
+        >>> sig = Detector().signatures(["The cat sat on the mat.", "the cat SAT on the mat!"])
+        >>> sig.shape, bool((sig[0] == sig[1]).all())
+        ((2, 128), True)
+        """
+        cfg = self.config
+        clean = [clean_text(decode_bytes(t) if isinstance(t, bytes) else t) for t in texts]
+        parts = [pipeline.copy_signatures(cfg, clean[lo : lo + cfg.batch_size])
+                 for lo in range(0, len(clean), cfg.batch_size)]
+        return np.concatenate(parts) if parts else np.zeros((0, cfg.num_perm), np.uint32)
+
     # -- corpora ----------------------------------------------------------------------
 
     def scan(self, docs: Iterable[Document | Skipped | tuple], progress: Progress | None = None) -> Scan:

@@ -33,12 +33,49 @@ def seeded_uint64(seed: int, label: str, count: int) -> np.ndarray:
     )
 
 
-# odd multipliers for the polynomial hash of a token's characters
-_POSITION_WEIGHTS = seeded_uint64(0, "char-position", 256) | np.uint64(1)
+_BASE = np.uint64(0x9FB21C651E98DF25)  # odd, so invertible modulo 2**64
+_BASE_INVERSE = np.uint64(pow(int(_BASE), -1, 1 << 64))
 
 
-def positional_weights(offset: np.ndarray) -> np.ndarray:
-    return _POSITION_WEIGHTS[np.asarray(offset) & 255]
+_CACHED_POWERS = 1 << 24  # larger tables (huge batches) are built per call, not kept
+_powers_cache: list[np.ndarray] = [np.ones(1, np.uint64), np.ones(1, np.uint64)]
+
+
+def _build_powers(n: int) -> list[np.ndarray]:
+    with np.errstate(over="ignore"):
+        return [np.multiply.accumulate(np.concatenate(([np.uint64(1)], np.full(n - 1, base))))
+                for base in (_BASE, _BASE_INVERSE)]
+
+
+def powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(BASE**i, BASE**-i) modulo 2**64 for i < n."""
+    global _powers_cache
+    if n > _CACHED_POWERS:
+        up, down = _build_powers(n)
+        return up, down
+    if len(_powers_cache[0]) < n:
+        _powers_cache = _build_powers(1 << max(16, (n - 1).bit_length()))
+    return _powers_cache[0][:n], _powers_cache[1][:n]
+
+
+def span_sums(values: np.ndarray, starts: np.ndarray, ends: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
+    """For each span ``values[starts[k]:e[k]]`` (one result per array in ``ends``), the polynomial
+    ``sum(values[starts[k] + j] * BASE**j)`` modulo 2**64, from a single prefix sum over ``values``.
+
+    >>> v = np.array([3, 1, 4, 1, 5], np.uint64)
+    >>> a, = span_sums(v, np.array([1]), (np.array([3]),))
+    >>> b, = span_sums(v[1:3], np.array([0]), (np.array([2]),))
+    >>> bool(a[0] == b[0])
+    True
+    """
+    up, down = powers(len(values) + 1)
+    with np.errstate(over="ignore"):
+        prefix = np.zeros(len(values) + 1, np.uint64)
+        np.multiply(values, up[:-1], out=prefix[1:])
+        np.cumsum(prefix, out=prefix)
+        base = prefix[starts]
+        scale = down[starts]
+        return tuple((prefix[e] - base) * scale for e in ends)
 
 
 def token_hash_from_sum(char_sum: np.ndarray, lengths: np.ndarray) -> np.ndarray:

@@ -36,8 +36,7 @@ def _cp1252_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
 
 codecs.register_error("dedup-cp1252", _cp1252_fallback)
 
-_IS_CONTROL = np.zeros(129, bool)
-_IS_CONTROL[[*range(0, 9), 11, *range(14, 32), 127]] = True
+_CONTROL_BYTES = bytes([*range(0, 9), 11, *range(14, 32), 127])
 
 
 def decode_bytes(data: bytes, check: bool = True) -> str:
@@ -62,8 +61,9 @@ def check_not_binary(text: str) -> None:
     sample = text[:4096]
     if "\x00" in sample:
         raise BinaryInputError("text contains NUL characters (binary data?)")
-    cp = np.frombuffer(sample.encode("utf-32-le", "surrogatepass"), np.uint32)
-    controls = np.count_nonzero(_IS_CONTROL[np.minimum(cp, 128)])
+    # control characters are ASCII, one byte each in UTF-8, and no other character's UTF-8 uses those bytes
+    encoded = sample.encode("utf-8", "surrogatepass")
+    controls = len(encoded) - len(encoded.translate(None, _CONTROL_BYTES))
     if controls > 0.05 * len(sample):
         raise BinaryInputError("text is mostly control characters (binary data?)")
 

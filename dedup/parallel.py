@@ -37,7 +37,11 @@ def _verify(item):
     return pipeline.verify_task(_worker["cfg"], _worker["df"], task)
 
 
-STEPS: dict[str, Callable] = {"sign": _sign, "verify": _verify}
+def _copy_signatures(texts):
+    return pipeline.copy_signatures(_worker["cfg"], texts)
+
+
+STEPS: dict[str, Callable] = {"sign": _sign, "verify": _verify, "copy_signatures": _copy_signatures}
 
 
 def resolve_workers(workers: int) -> int:

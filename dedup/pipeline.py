@@ -19,8 +19,9 @@ from dedup.normalize import BinaryInputError, check_not_binary, clean_text, deco
 from dedup.relate import relate
 from dedup.shingle import content_stems
 from dedup.sign import sign
+from dedup.tokenize import token_hashes
 from dedup.types import Match, Skipped
-from dedup.verify import PreparedDoc, can_be_rewrite, copy_overlap, fingerprint, is_copy, prepare, score_pair, shingle_batch
+from dedup.verify import PreparedDoc, can_be_rewrite, copy_overlap, fingerprints, is_copy, prepare, score_pair, shingle_batch, shingles
 
 Record = tuple[str, "str | bytes", "datetime | None"]
 
@@ -68,7 +69,7 @@ def sign_records(cfg: DedupConfig, records: list[Record]) -> SignedBatch:
         out.copy_signatures = np.zeros((0, cfg.num_perm), np.uint32)
         out.copy_keys = np.zeros((0, bands), np.uint64)
         return out
-    batch, offsets, shingles = shingle_batch([text for _, text, _ in accepted], cfg)
+    batch, offsets, shingles = shingle_batch([text for _, text, _ in accepted], cfg, detail=False)
     token_counts = np.diff(batch.offsets)
     for (doc_id, _, _), n in zip(accepted, token_counts.tolist()):
         if n == 0:
@@ -79,7 +80,7 @@ def sign_records(cfg: DedupConfig, records: list[Record]) -> SignedBatch:
     out.ids = [accepted[i][0] for i in kept]
     out.texts = [accepted[i][1] for i in kept]
     out.published = [accepted[i][2] for i in kept]
-    out.fingerprints = np.array([fingerprint(batch.doc(i).hash) for i in kept], np.uint64)
+    out.fingerprints = fingerprints(batch.hash, batch.offsets)[kept]
     out.copy_signatures = sign(offsets, shingles, cfg.num_perm, cfg.seed)[kept]
     out.copy_keys = band_keys(out.copy_signatures, bands, rows)
     stem_offsets, stems = content_stems(batch)
@@ -88,14 +89,23 @@ def sign_records(cfg: DedupConfig, records: list[Record]) -> SignedBatch:
     return out
 
 
+def copy_signatures(cfg: DedupConfig, texts: list[str]) -> np.ndarray:
+    """Copy-channel MinHash signatures of clean texts: the least work from text to signature."""
+    offsets, hashes = shingles(texts, *token_hashes(texts), cfg)
+    return sign(offsets, hashes, cfg.num_perm, cfg.seed)
+
+
 def distinct_per_segment(offsets: np.ndarray, values: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct values (< 2**40) of the segments ``rows``, sorted, as (offsets, values)."""
-    segment = np.repeat(np.arange(len(offsets) - 1, dtype=np.uint64), np.diff(offsets))
-    wanted = np.zeros(len(offsets) - 1, bool)
-    wanted[rows] = True
-    pick = wanted[segment]
-    keys = unique((segment[pick] << np.uint64(40)) | values[pick])  # one sort, no argsort
-    counts = np.bincount(np.searchsorted(rows, (keys >> np.uint64(40)).astype(np.int64)), minlength=len(rows))
+    n_segments = len(offsets) - 1
+    segment = np.repeat(np.arange(n_segments, dtype=np.uint64), np.diff(offsets))
+    keys = (segment << np.uint64(40)) | values
+    if len(rows) < n_segments:
+        wanted = np.zeros(n_segments, bool)
+        wanted[rows] = True
+        keys = keys[wanted[segment]]
+    keys = unique(keys, kind="stable")  # one sort, no argsort; keys come grouped by segment
+    counts = np.bincount((keys >> np.uint64(40)).astype(np.intp), minlength=n_segments)[rows]
     return np.concatenate(([0], np.cumsum(counts))).astype(np.int64), keys & np.uint64((1 << 40) - 1)
 
 

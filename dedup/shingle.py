@@ -26,21 +26,30 @@ _GRAM_WEIGHTS = seeded_uint64(0, "gram-position", 64) | np.uint64(1)
 def ngram_hashes(values: np.ndarray, offsets: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Hashes of the n-grams of each segment ``values[offsets[i]:offsets[i+1]]``.
 
-    Returns (shingle_offsets, shingle_hashes) in the same segment layout.
+    A segment shorter than n yields one hash of all its values. Returns (shingle_offsets,
+    shingle_hashes) in the same segment layout.
     """
     lengths = np.diff(offsets)
     counts = np.where(lengths > 0, np.maximum(lengths - n + 1, 1), 0)
     out_offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-    seg = np.repeat(np.arange(len(lengths)), counts)
-    first = offsets[:-1][seg] + (np.arange(out_offsets[-1]) - out_offsets[:-1][seg])
-    last = offsets[1:][seg]
-    acc = np.zeros(len(first), np.uint64)
+    total = len(values)
+    padded = np.zeros(total + n - 1, np.uint64)
+    padded[:total] = values
+    acc = np.zeros(total, np.uint64)
     with np.errstate(over="ignore"):
-        for k in range(n):
-            pos = first + k
-            inside = pos < last
-            acc += np.where(inside, values[np.minimum(pos, max(len(values) - 1, 0))], 0) * _GRAM_WEIGHTS[k % 64]
-    return out_offsets, mix64(acc)
+        for k in range(n):  # a window starting at every position, from contiguous slices
+            acc += padded[k : k + total] * _GRAM_WEIGHTS[k % 64]
+        segment_end = np.repeat(offsets[1:], lengths)
+        valid = np.arange(n - 1, total + n - 1) < segment_end  # the whole window lies in its segment
+        short = np.flatnonzero((lengths > 0) & (lengths < n))
+        if len(short):  # one shingle of what there is: the window without the values past the segment
+            first = offsets[short]
+            partial = np.zeros(len(short), np.uint64)
+            for k in range(n - 1):
+                partial += np.where(k < lengths[short], padded[first + k], 0) * _GRAM_WEIGHTS[k % 64]
+            acc[first] = partial
+            valid[first] = True
+    return out_offsets, mix64(acc[valid])
 
 
 def word_shingles(batch: TokenBatch, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -25,20 +25,20 @@ from functools import lru_cache
 import numpy as np
 import regex
 
-from dedup.hashing import mix64, positional_weights, token_hash_from_sum
+from dedup.hashing import mix64, span_sums, token_hash_from_sum
 
 _TABLE_SIZE = 0x30000  # BMP, SMP and SIP; rarer code points count as separators
-SEPARATOR, WORD, SOLO = 0, 1, 2
+# character classes; everything that is not in a token is a separator of some kind
+SEPARATOR, WORD, SOLO, TERMINAL, NEWLINE, SPACE = range(6)
 _TERMINALS = ".!?。！？"
-_SPACES = np.array([9, 10, 11, 12, 13, 32, 0xA0, 0x3000], np.uint32)
+_SPACES = "\t\x0b\x0c\r \xa0\u3000"
 
 
 @dataclass(frozen=True)
 class _Tables:
-    char_class: np.ndarray  # uint8: SEPARATOR, WORD or SOLO
-    fold: np.ndarray  # uint32: one-to-one case folding
+    char_class: np.ndarray  # uint8, one of the classes above
+    fold: np.ndarray  # uint64: one-to-one case folding
     is_lower: np.ndarray  # bool: lowercase letter (a sentence does not start with one)
-    is_terminal: np.ndarray  # bool: sentence-final punctuation
 
 
 @lru_cache(maxsize=1)
@@ -49,7 +49,11 @@ def tables() -> _Tables:
         char_class[m.start() : m.end()] = WORD
     for m in regex.finditer(r"[\p{Han}\p{Hiragana}\p{Katakana}]+", chars):
         char_class[m.start() : m.end()] = SOLO
-    fold = np.arange(_TABLE_SIZE, dtype=np.uint32)
+    char_class[[ord(c) for c in _TERMINALS]] = TERMINAL
+    char_class[[ord(c) for c in _SPACES]] = SPACE
+    char_class[10] = NEWLINE
+    char_class[_TABLE_SIZE - 1] = SEPARATOR
+    fold = np.arange(_TABLE_SIZE, dtype=np.uint64)
     is_lower = np.zeros(_TABLE_SIZE, bool)
     for m in regex.finditer(r"\p{Ll}+", chars):
         is_lower[m.start() : m.end()] = True
@@ -59,10 +63,7 @@ def tables() -> _Tables:
             folded = m.group().lower()
         if len(folded) == 1:
             fold[m.start()] = ord(folded)
-    is_terminal = np.zeros(_TABLE_SIZE, bool)
-    is_terminal[[ord(c) for c in _TERMINALS]] = True
-    char_class[_TABLE_SIZE - 1] = SEPARATOR
-    return _Tables(char_class, fold, is_lower, is_terminal)
+    return _Tables(char_class, fold, is_lower)
 
 
 @dataclass(frozen=True)
@@ -93,97 +94,132 @@ class TokenBatch:
     """Tokens of many documents, concatenated; ``offsets[i]:offsets[i+1]`` are document i's."""
 
     offsets: np.ndarray
-    start: np.ndarray
-    end: np.ndarray
+    start: np.ndarray | None
+    end: np.ndarray | None
     hash: np.ndarray
     stem: np.ndarray
     content: np.ndarray
     numeric: np.ndarray
-    sentence: np.ndarray
+    sentence: np.ndarray | None
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
 
     def doc(self, i: int) -> DocTokens:
-        lo, hi = self.offsets[i], self.offsets[i + 1]
-        return DocTokens(
-            self.start[lo:hi], self.end[lo:hi], self.hash[lo:hi], self.stem[lo:hi],
-            self.content[lo:hi], self.numeric[lo:hi], self.sentence[lo:hi],
-        )
+        span = slice(self.offsets[i], self.offsets[i + 1])
+        return DocTokens(*(None if a is None else a[span] for a in (
+            self.start, self.end, self.hash, self.stem, self.content, self.numeric, self.sentence)))
 
 
 def _code_points(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
 
 
-def tokenize_batch(texts: list[str], stem_length: int = 6) -> TokenBatch:
-    """Tokenize clean texts together. Character offsets are relative to each text."""
+def _token_spans(cls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, ends) of the runs of WORD characters, and of each SOLO character alone."""
+    padded = np.zeros(len(cls) + 2, bool)
+    padded[1:-1] = cls == WORD
+    edges = np.flatnonzero(padded[1:] != padded[:-1])  # alternately a run's start and its end
+    starts, ends = edges[0::2], edges[1::2]
+    solo = np.flatnonzero(cls == SOLO)
+    if len(solo):  # runs and solo characters never overlap, so sorting keeps starts and ends paired
+        starts, ends = np.sort(np.concatenate((starts, solo))), np.sort(np.concatenate((ends, solo + 1)))
+    return starts, ends
+
+
+def _stem_hashes(stem_sums: np.ndarray, stem_lengths: np.ndarray) -> np.ndarray:
+    """40-bit stem hashes: enough to tell a corpus's stems apart, and they pack with a document
+    number into one 64-bit key."""
+    mixed = mix64(stem_sums ^ (stem_lengths.astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)) ^ np.uint64(0x5EED))
+    return mixed >> np.uint64(24)
+
+
+@dataclass(frozen=True)
+class _Chars:
+    """Texts joined with a newline after each, as code points, with their classes."""
+
+    cp: np.ndarray
+    idx: np.ndarray  # intp index into the tables
+    cls: np.ndarray
+    doc_start: np.ndarray  # n_texts + 1 offsets into cp
+
+    @classmethod
+    def read(cls, texts: list[str]) -> "_Chars":
+        doc_start = np.zeros(len(texts) + 1, np.int64)
+        if texts:
+            doc_start[1:] = np.cumsum([len(x) + 1 for x in texts])
+        # the newlines keep tokens inside their document and the prefix sums in range
+        cp = _code_points("\n".join(texts) + "\n")
+        # code points past the table map to its last entry, a noncharacter classed as a separator;
+        # np.take with intp indices is the fastest gather
+        idx = np.minimum(cp, _TABLE_SIZE - 1).astype(np.intp)
+        return cls(cp, idx, np.take(tables().char_class, idx), doc_start)
+
+    def folded(self) -> np.ndarray:
+        return np.take(tables().fold, self.idx)
+
+
+def token_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Only the token hashes of clean texts, as (offsets, hashes): all that signing needs.
+
+    >>> offsets, hashes = token_hashes(["Same words", "same, WORDS!"])
+    >>> offsets.tolist(), bool((hashes[:2] == hashes[2:]).all())
+    ([0, 2, 4], True)
+    """
+    chars = _Chars.read(texts)
+    starts, ends = _token_spans(chars.cls)
+    sums, = span_sums(chars.folded(), starts, (ends,))
+    return np.searchsorted(starts, chars.doc_start), token_hash_from_sum(sums, ends - starts)
+
+
+def tokenize_batch(texts: list[str], stem_length: int = 6, detail: bool = True) -> TokenBatch:
+    """Tokenize clean texts together. Character offsets are relative to each text.
+
+    ``detail=False`` leaves out character offsets and sentences (None), which verification
+    needs and signing does not.
+    """
     t = tables()
-    joined = "\n".join(texts)  # a separator, so no token spans two documents
-    doc_char_start = np.zeros(len(texts) + 1, np.int64)
-    if texts:
-        doc_char_start[1:] = np.cumsum([len(x) + 1 for x in texts])
-    cp = _code_points(joined)
-    # code points past the table map to its last entry, a noncharacter classed as a separator
-    idx = np.minimum(cp, _TABLE_SIZE - 1)
-    cls = t.char_class[idx]
+    chars = _Chars.read(texts)
+    cp, idx, cls = chars.cp, chars.idx, chars.cls
+    starts, ends = _token_spans(cls)
+    offsets = np.searchsorted(starts, chars.doc_start)
+    stem_ends = np.minimum(ends, starts + stem_length)
+    token_sums, stem_sums = span_sums(chars.folded(), starts, (ends, stem_ends))  # one prefix sum for both
+    token_hash = token_hash_from_sum(token_sums, ends - starts)
+    stem_hash = _stem_hashes(stem_sums, stem_ends - starts)
 
-    word = cls == WORD
-    solo = cls == SOLO
-    edge = np.diff(word.view(np.int8), prepend=0, append=0)
-    starts = np.flatnonzero((edge[:-1] == 1) | solo)
-    ends = np.flatnonzero((edge[1:] == -1) | solo) + 1
-
-    # polynomial hash of the folded code points of each token, summed with reduceat
-    token_len = ends - starts
-    first_pos = np.cumsum(token_len) - token_len
-    offset_in_token = np.arange(int(token_len.sum())) - np.repeat(first_pos, token_len)
-    pos = np.repeat(starts, token_len) + offset_in_token
-    weighted = t.fold[idx[pos]].astype(np.uint64) * positional_weights(offset_in_token)
-    lengths = (ends - starts).astype(np.uint64)
-    if len(starts):
-        token_sum = np.add.reduceat(weighted, first_pos)
-        weighted[offset_in_token >= stem_length] = 0
-        stem_sum = np.add.reduceat(weighted, first_pos)
-    else:
-        token_sum = stem_sum = np.zeros(0, np.uint64)
-    token_hash = token_hash_from_sum(token_sum, lengths)
-    stem_len = np.minimum(lengths, np.uint64(stem_length))
-    # 40 bits: enough to tell a corpus's stems apart, and they pack with a document number into one key
-    stem_hash = mix64(stem_sum ^ (stem_len * np.uint64(0xC2B2AE3D27D4EB4F)) ^ np.uint64(0x5EED)) >> np.uint64(24)
-
+    lengths = ends - starts
     first_cp = cp[starts]
-    single_ascii_letter = (lengths == 1) & (first_cp < 128) & ~((first_cp >= 48) & (first_cp <= 57))
+    numeric = (first_cp >= 48) & (first_cp <= 57)
+    single_ascii_letter = (lengths == 1) & (first_cp < 128) & ~numeric
     content = ~single_ascii_letter & ~is_stopword(token_hash)
-
-    doc_of_token = np.searchsorted(doc_char_start, starts, side="right") - 1
-    offsets = np.searchsorted(doc_of_token, np.arange(len(texts) + 1))
+    if not detail:
+        return TokenBatch(offsets, None, None, token_hash, stem_hash, content, numeric, None)
 
     # a sentence starts after a newline, or after terminal punctuation followed by white space
     # when the next token does not begin with a lowercase letter ("3.5", "e.g. this" do not split)
-    newline = np.flatnonzero(cp == 10)
-    terminal = np.flatnonzero(t.is_terminal[idx])
-    terminal = terminal[np.isin(cp[np.minimum(terminal + 1, len(cp) - 1)], _SPACES)]
-    after_newline = np.zeros(len(starts) + 1, bool)
-    after_newline[np.searchsorted(starts, newline)] = True
-    after_terminal = np.zeros(len(starts) + 1, bool)
-    after_terminal[np.searchsorted(starts, terminal)] = True
-    boundary = after_newline[:-1] | (after_terminal[:-1] & ~t.is_lower[idx[starts]])
-    boundary[offsets[:-1][offsets[:-1] < len(starts)]] = True
-    sentence_global = np.cumsum(boundary) - 1
+    newline = np.flatnonzero(cls == NEWLINE)
+    terminal = np.flatnonzero(cls == TERMINAL)
+    terminal = terminal[cls[terminal + 1] >= NEWLINE]  # NEWLINE or SPACE; the text ends in a newline
+    boundary = np.zeros(len(starts) + 1, bool)
+    boundary[np.searchsorted(starts, terminal)] = True
+    boundary &= np.append(~t.is_lower[idx[starts]], False)
+    boundary[np.searchsorted(starts, newline)] = True
+    boundary[offsets[:-1]] = True
+    sentence_global = np.cumsum(boundary[:-1]) - 1
     first_sentence_of_doc = (sentence_global[np.minimum(offsets[:-1], max(len(starts) - 1, 0))]
                              if len(starts) else np.zeros(len(texts), np.int64))
-    sentence = (sentence_global - first_sentence_of_doc[doc_of_token]).astype(np.int32)
+    sentence = (sentence_global - np.repeat(first_sentence_of_doc, np.diff(offsets))).astype(np.int32)
 
-    char_base = doc_char_start[doc_of_token]
+    char_base = np.repeat(chars.doc_start[:-1], np.diff(offsets))
     return TokenBatch(
-        offsets=offsets.astype(np.int64),
+        offsets=offsets,
         start=starts - char_base,
         end=ends - char_base,
         hash=token_hash,
         stem=stem_hash,
         content=content,
-        numeric=(first_cp >= 48) & (first_cp <= 57),
+        numeric=numeric,
         sentence=sentence,
     )
 
@@ -227,9 +263,4 @@ def _stopword_slots() -> np.ndarray:
 
 @lru_cache(maxsize=1)
 def stopword_hashes() -> np.ndarray:
-    t = tables()
-    out = []
-    for word in STOPWORDS:
-        cp = np.array([t.fold[ord(c)] for c in word], np.uint64)
-        out.append(token_hash_from_sum(np.add.reduce(cp * positional_weights(np.arange(len(word)))), len(word)))
-    return np.unique(np.array(out, np.uint64))
+    return np.unique(token_hashes([" ".join(STOPWORDS)])[1])

@@ -18,12 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import xxhash
 
 from dedup.align import Alignment, Distinctive, Weights, align
 from dedup.arrays import unique
 from dedup.config import DedupConfig
-from dedup.shingle import char_shingles, word_shingles
+from dedup.hashing import mix64, span_sums
+from dedup.shingle import char_shingles, ngram_hashes
 from dedup.tokenize import DocTokens, tokenize_batch
 from dedup.types import Scores
 
@@ -36,26 +36,32 @@ class PreparedDoc:
 
     @property
     def fingerprint(self) -> int:
-        return fingerprint(self.tokens.hash)
+        return int(fingerprints(self.tokens.hash, np.array([0, len(self.tokens)]))[0])
 
     @property
     def content_words(self) -> int:
         return int(self.tokens.content.sum())
 
 
-def fingerprint(token_hashes: np.ndarray) -> int:
-    """Hash of a token sequence: equal for texts that differ only in case, spacing or punctuation."""
-    return xxhash.xxh64_intdigest(np.ascontiguousarray(token_hashes).tobytes())
+def fingerprints(token_hashes: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Hash of each document's token sequence (``offsets`` as in a TokenBatch): equal for texts
+    that differ only in case, spacing or punctuation."""
+    sums, = span_sums(token_hashes, offsets[:-1], (offsets[1:],))
+    return mix64(sums ^ np.diff(offsets).astype(np.uint64))
 
 
-def shingle_batch(texts: list[str], cfg: DedupConfig):
-    """(tokens, shingle offsets, shingle hashes) for clean texts, as configured."""
-    batch = tokenize_batch(texts, cfg.stem_length)
+def shingles(texts: list[str], token_offsets: np.ndarray, token_hashes: np.ndarray,
+             cfg: DedupConfig) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, shingle hashes) of clean texts whose tokens are given, as configured."""
     if cfg.shingle_kind == "word":
-        offsets, hashes = word_shingles(batch, cfg.shingle_size)
-    else:
-        offsets, hashes = char_shingles(texts, cfg.shingle_size)
-    return batch, offsets, hashes
+        return ngram_hashes(token_hashes, token_offsets, cfg.shingle_size)
+    return char_shingles(texts, cfg.shingle_size)
+
+
+def shingle_batch(texts: list[str], cfg: DedupConfig, detail: bool = True):
+    """(tokens, shingle offsets, shingle hashes) for clean texts, as configured."""
+    batch = tokenize_batch(texts, cfg.stem_length, detail)
+    return (batch, *shingles(texts, batch.offsets, batch.hash, cfg))
 
 
 def prepare(texts: list[str], cfg: DedupConfig) -> list[PreparedDoc]:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from dedup.shingle import char_shingles, content_stems, ngram_hashes, word_shingles
 from dedup.sign import EMPTY, estimate_jaccard, sign, to_datasketch
-from dedup.tokenize import tokenize_batch
+from dedup.tokenize import token_hashes, tokenize_batch
 
 
 def test_word_shingles_count_and_short_documents():
@@ -89,7 +89,7 @@ def test_estimates_agree_with_datasketch_native_minhash():
 
 SIGNATURE_SCRIPT = """
 import hashlib, numpy as np
-from dedup.tokenize import tokenize_batch
+from dedup.tokenize import token_hashes, tokenize_batch
 from dedup.shingle import word_shingles
 from dedup.sign import sign
 texts = {texts!r}
@@ -108,3 +108,25 @@ def test_signatures_identical_across_processes(texts):
         for seed in (1, 2)
     }
     assert len(digests) == 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(max_size=120), min_size=1, max_size=5))
+def test_token_hashes_equal_the_full_tokenizer(texts):
+    offsets, hashes = token_hashes(texts)
+    batch = tokenize_batch(texts)
+    assert np.array_equal(offsets, batch.offsets) and np.array_equal(hashes, batch.hash)
+
+
+def test_public_signatures_are_the_scans_copy_signatures():
+    from conftest import news_text
+
+    from dedup import DedupConfig, Detector
+    from dedup.pipeline import sign_records
+
+    texts = [news_text(i) for i in range(5)] + [news_text(0).upper()]
+    ours = Detector().signatures(texts)
+    scan = sign_records(DedupConfig(), [(str(i), t, None) for i, t in enumerate(texts)]).copy_signatures
+    assert np.array_equal(ours, scan)
+    assert np.array_equal(ours[0], ours[5]) and not np.array_equal(ours[0], ours[1])
+    assert Detector().signatures([]).shape == (0, 128)
