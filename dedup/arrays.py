@@ -8,6 +8,8 @@ NumPy 2.3+ ``np.unique`` hashes by default, which on this workload (millions of
 [1, 2, 3]
 >>> sorted(np.array([3, 1, 3, 2])[first_of_each(np.array([3, 1, 3, 2]))].tolist())
 [1, 2, 3]
+>>> in_sorted(np.array([5, 2, 9]), np.array([1, 2, 5])).tolist()
+[True, True, False]
 """
 
 from __future__ import annotations
@@ -26,3 +28,11 @@ def first_of_each(values: np.ndarray) -> np.ndarray:
     order = np.argsort(values)
     s = values[order]
     return order[np.concatenate(([True], s[1:] != s[:-1]))] if len(s) else order
+
+
+def in_sorted(values: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
+    """Whether each value occurs in ``sorted_values`` (ascending): ``np.isin`` by binary search."""
+    if not len(sorted_values):
+        return np.zeros(len(values), bool)
+    at = np.minimum(np.searchsorted(sorted_values, values), len(sorted_values) - 1)
+    return sorted_values[at] == values

@@ -27,7 +27,7 @@ class DedupConfig:
 
     # index: LSH over the copy signatures (shingles) and over the topic signatures (content stems)
     lsh_threshold: float = 0.3
-    rewrite_num_perm: int = 128
+    rewrite_num_perm: int = 256
     rewrite_lsh_threshold: float = 0.1
     # rewrite signatures use the content stems found in at most max(fraction * N, floor) of N documents
     rare_stem_max_df_fraction: float = 0.02

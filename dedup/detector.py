@@ -26,7 +26,8 @@ from dedup import pipeline
 from dedup.arrays import unique
 from dedup.config import DedupConfig
 from dedup.frequency import DocumentFrequency
-from dedup.index import band_keys, optimal_bands, pairs_from_bands, unique_pairs
+from dedup.index import optimal_bands, pairs_from_bands, unique_pairs
+from dedup.sign import jaccard_from_low_bytes
 from dedup.io import parse_date
 from dedup.normalize import clean_text, decode_bytes
 from dedup.parallel import Executor
@@ -51,10 +52,10 @@ class _Corpus:
         self.texts = TextStore(where)
         self.stems = SegmentStore(where)
         self.copy_bands = optimal_bands(cfg.lsh_threshold, cfg.num_perm, cfg.lsh_weights)
-        self.copy_signatures = ArrayStore(cfg.num_perm, np.uint32, spill, where)
+        self.copy_sketches = ArrayStore(cfg.num_perm, np.uint8, spill, where)
         self.copy_keys = BandKeyStore(self.copy_bands[0], spill, where)
         self.rare_bands = optimal_bands(cfg.rewrite_lsh_threshold, cfg.rewrite_num_perm, cfg.lsh_weights)
-        self.rare_signatures = ArrayStore(cfg.rewrite_num_perm, np.uint32, spill, where)
+        self.rare_sketches = ArrayStore(cfg.rewrite_num_perm, np.uint8, spill, where)
         self.rare_keys = BandKeyStore(self.rare_bands[0], spill, where)
 
     def add(self, batch: pipeline.SignedBatch) -> None:
@@ -64,16 +65,16 @@ class _Corpus:
         self.content_words.append(batch.content_words)
         self.texts.extend(batch.texts)
         self.stems.extend(batch.stem_offsets, batch.stems)
-        self.copy_signatures.append(batch.copy_signatures)
+        self.copy_sketches.append(batch.copy_sketches)
         self.copy_keys.append(batch.copy_keys)
 
-    def add_rare(self, signatures: np.ndarray) -> None:
-        self.rare_signatures.append(signatures)
-        self.rare_keys.append(band_keys(signatures, *self.rare_bands))
+    def add_rare(self, sketches: np.ndarray, keys: np.ndarray) -> None:
+        self.rare_sketches.append(sketches)
+        self.rare_keys.append(keys)
 
     def release_index(self) -> None:
         """Signatures and band keys are not needed once the candidates are known."""
-        for store in (self.copy_signatures, self.copy_keys, self.rare_signatures, self.rare_keys):
+        for store in (self.copy_sketches, self.copy_keys, self.rare_sketches, self.rare_keys):
             store.close()
 
     def close(self) -> None:
@@ -168,7 +169,7 @@ class Detector:
                     for skipped in batch.skipped:
                         report.skip(skipped)
                     corpus.add(batch)
-                    self.document_frequency.add(batch.stem_offsets, batch.stems, distinct=True)
+                    self.document_frequency.add_tally(*batch.stem_tally, len(batch.ids))
                     if progress:
                         progress("read", report.documents_read)
                 report.documents_scanned = len(corpus.ids)
@@ -218,10 +219,10 @@ class Detector:
         fingerprints = np.concatenate(corpus.fingerprints)[order]
 
         if cfg.detect_rewrites:
-            step = 8 * cfg.batch_size
-            for lo in range(0, n, step):
-                corpus.add_rare(pipeline.rare_stem_signatures(
-                    cfg, self.document_frequency, *corpus.stems.read(lo, min(lo + step, n))))
+            step = cfg.batch_size
+            chunks = (corpus.stems.read(lo, min(lo + step, n)) for lo in range(0, n, step))
+            for sketches, keys in ex.map("rare_stems", chunks):
+                corpus.add_rare(sketches, keys)
 
         # exact copies: only the first member of each group is indexed; its candidates are
         # then shared with the other members, which are linked to it as exact pairs
@@ -229,33 +230,32 @@ class Detector:
         representative = first[group]
         is_rep = representative == np.arange(n)
         exact = np.stack((representative[~is_rep], np.flatnonzero(~is_rep)), axis=1)
-        # candidates are sharpened with the full signatures as each band yields them
-        copy_signatures = corpus.copy_signatures.read()
-        rare_signatures = corpus.rare_signatures.read() if cfg.detect_rewrites else None
+        # each channel's candidates are sharpened by its similarity estimate as each band yields them
+        copy_sketches = corpus.copy_sketches.read()
+        rare_sketches = corpus.rare_sketches.read() if cfg.detect_rewrites else None
 
-        def estimates(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            copy = _agreement(copy_signatures, order, pairs)
-            rare = _agreement(rare_signatures, order, pairs) if cfg.detect_rewrites else np.zeros(len(pairs))
-            return copy >= cfg.copy_min_estimate, rare >= cfg.rewrite_min_estimate
+        def is_copy_candidate(pairs: np.ndarray) -> np.ndarray:
+            return _estimate(copy_sketches, order, pairs) >= cfg.copy_min_estimate
 
-        def accept(pairs: np.ndarray) -> np.ndarray:
-            copy, rare = estimates(pairs)
-            return copy | rare
+        def is_rewrite_candidate(pairs: np.ndarray) -> np.ndarray:
+            if not cfg.detect_rewrites:
+                return np.zeros(len(pairs), bool)
+            return _estimate(rare_sketches, order, pairs) >= cfg.rewrite_min_estimate
 
         found = [pairs_from_bands((corpus.copy_keys.band(b)[order] for b in range(corpus.copy_bands[0])),
-                                  cfg.max_bucket_size, is_rep, accept)]
+                                  cfg.max_bucket_size, is_rep, is_copy_candidate)]
         if cfg.detect_rewrites:
             long_enough = np.concatenate(corpus.content_words)[order] >= cfg.rewrite_min_words
             found.append(pairs_from_bands((corpus.rare_keys.band(b)[order] for b in range(corpus.rare_bands[0])),
-                                          cfg.max_bucket_size, is_rep & long_enough, accept))
+                                          cfg.max_bucket_size, is_rep & long_enough, is_rewrite_candidate))
         pairs = unique_pairs(np.concatenate([exact, _expand_groups(np.concatenate(found), representative)]))
         if progress:
             progress("candidates", len(pairs))
-        is_copy_candidate, try_rewrite = estimates(pairs)
-        keep = (fingerprints[pairs[:, 0]] == fingerprints[pairs[:, 1]]) | is_copy_candidate | try_rewrite
+        try_rewrite = is_rewrite_candidate(pairs)
+        keep = (fingerprints[pairs[:, 0]] == fingerprints[pairs[:, 1]]) | is_copy_candidate(pairs) | try_rewrite
         pairs, try_rewrite = pairs[keep], try_rewrite[keep]
         report.candidates = len(pairs)
-        del copy_signatures, rare_signatures
+        del copy_sketches, rare_sketches
         corpus.release_index()
 
         def tasks() -> Iterator[pipeline.VerifyTask]:
@@ -283,13 +283,13 @@ class Detector:
                 progress("verified", min(done, len(pairs)))
 
 
-def _agreement(signatures: np.ndarray, order: np.ndarray, pairs: np.ndarray, chunk: int = 65536) -> np.ndarray:
-    """Estimated Jaccard similarity of each pair (canonical positions): the share of equal slots."""
+def _estimate(sketches: np.ndarray, order: np.ndarray, pairs: np.ndarray, chunk: int = 65536) -> np.ndarray:
+    """Estimated Jaccard similarity of each pair (canonical positions) from low-byte sketches."""
     out = np.empty(len(pairs))
     for lo in range(0, len(pairs), chunk):
         p = order[pairs[lo : lo + chunk]]
-        out[lo : lo + chunk] = (signatures[p[:, 0]] == signatures[p[:, 1]]).mean(axis=1)
-    return out
+        out[lo : lo + chunk] = np.count_nonzero(sketches[p[:, 0]] == sketches[p[:, 1]], axis=1)
+    return jaccard_from_low_bytes(out / max(sketches.shape[1], 1))
 
 
 def _sentence_frequency(docs) -> DocumentFrequency:

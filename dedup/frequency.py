@@ -20,29 +20,45 @@ from dedup.arrays import first_of_each
 from dedup.hashing import mix64
 
 
+DEFAULT_BITS = 22
+
+
+def _slots(stems: np.ndarray, bits: int) -> np.ndarray:
+    return (np.asarray(stems, np.uint64) & np.uint64((1 << bits) - 1)).astype(np.int64)
+
+
+def tally(stems: np.ndarray, bits: int = DEFAULT_BITS) -> tuple[np.ndarray, np.ndarray]:
+    """(slots, counts) of stems already distinct per document: a batch's share of the table,
+    computed where the batch is (a worker) so that adding it is cheap."""
+    slots = np.sort(_slots(stems, bits))
+    starts = np.flatnonzero(np.concatenate(([True], slots[1:] != slots[:-1]))) if len(slots) else slots
+    return slots[starts], np.diff(np.append(starts, len(slots))).astype(np.int32)
+
+
 class DocumentFrequency:
-    def __init__(self, bits: int = 22):
+    def __init__(self, bits: int = DEFAULT_BITS):
         self.counts = np.zeros(1 << bits, np.int32)
         self.n_docs = 0
 
+    @property
+    def bits(self) -> int:
+        return len(self.counts).bit_length() - 1
+
     def _slot(self, stems: np.ndarray) -> np.ndarray:
-        return (np.asarray(stems, np.uint64) & np.uint64(len(self.counts) - 1)).astype(np.int64)
+        return _slots(stems, self.bits)
 
-    def add(self, offsets: np.ndarray, stems: np.ndarray, distinct: bool = False) -> None:
-        """Count each stem once per document segment ``stems[offsets[i]:offsets[i+1]]``.
-
-        ``distinct=True`` says each segment already holds each stem once.
-        """
+    def add(self, offsets: np.ndarray, stems: np.ndarray) -> None:
+        """Count each stem once per document segment ``stems[offsets[i]:offsets[i+1]]``."""
         stems = np.asarray(stems, np.uint64)
-        if not distinct:
-            doc = np.repeat(np.arange(len(offsets) - 1, dtype=np.uint64), np.diff(offsets))
-            # one (document, stem) key per occurrence; its unique values pick each stem once per document
-            stems = stems[first_of_each(mix64(stems ^ mix64(doc)))]
-        slots = np.sort(self._slot(stems))
-        new = np.concatenate(([True], slots[1:] != slots[:-1])) if len(slots) else np.zeros(0, bool)
-        starts = np.flatnonzero(new)
-        self.counts[slots[starts]] += np.diff(np.append(starts, len(slots))).astype(np.int32)
-        self.n_docs += len(offsets) - 1
+        doc = np.repeat(np.arange(len(offsets) - 1, dtype=np.uint64), np.diff(offsets))
+        # one (document, stem) key per occurrence; its unique values pick each stem once per document
+        stems = stems[first_of_each(mix64(stems ^ mix64(doc)))]
+        self.add_tally(*tally(stems, self.bits), len(offsets) - 1)
+
+    def add_tally(self, slots: np.ndarray, counts: np.ndarray, n_docs: int) -> None:
+        """Add a :func:`tally` of ``n_docs`` documents."""
+        self.counts[slots] += counts
+        self.n_docs += n_docs
 
     def save(self, path: str) -> None:
         """One .npy file: the counts, then the number of documents."""

@@ -23,7 +23,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from dedup.arrays import unique
+from dedup.arrays import in_sorted, unique
 from dedup.hashing import mix64, seeded_uint64
 
 
@@ -99,13 +99,18 @@ def pairs_from_bands(band_keys_by_band: Iterable[np.ndarray], max_bucket_size: i
     as they are found, so memory follows the accepted pairs. Oversized buckets chain in row order.
     """
     found, n = [], 0
+    seen = np.zeros(0, np.int64)  # every pair judged so far, as sorted codes i * n + j
     for keys in band_keys_by_band:
         n = len(keys)
         index = np.arange(n) if valid is None else np.flatnonzero(valid)
         pairs = index[bucket_pairs(keys[index], max_bucket_size)]
-        if accept is not None and len(pairs):
-            pairs = pairs[accept(pairs)]
-        found.append(unique(pairs[:, 0] * np.int64(n) + pairs[:, 1]))
+        codes = unique(pairs[:, 0] * np.int64(n) + pairs[:, 1])
+        if accept is not None and len(codes):
+            # a similar pair meets in many bands: judge it once
+            codes = codes[~in_sorted(codes, seen)]
+            seen = np.sort(np.concatenate((seen, codes)), kind="stable")  # merges two sorted runs
+            codes = codes[accept(np.stack((codes // n, codes % n), axis=1))]
+        found.append(codes)
     keys = unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
     return np.stack((keys // max(n, 1), keys % max(n, 1)), axis=1)
 

@@ -30,18 +30,29 @@ def _sign(records):
     return pipeline.sign_records(_worker["cfg"], records)
 
 
-def _verify(item):
-    df_path, task = item
+def _shared_df(df_path: str) -> DocumentFrequency:
     if _worker.get("df_path") != df_path:
         _worker["df"], _worker["df_path"] = DocumentFrequency.load(df_path), df_path
-    return pipeline.verify_task(_worker["cfg"], _worker["df"], task)
+    return _worker["df"]
+
+
+def _rare_stems(item):
+    df_path, (offsets, stems) = item
+    return pipeline.rare_stem_index(_worker["cfg"], _shared_df(df_path), offsets, stems)
+
+
+def _verify(item):
+    df_path, task = item
+    return pipeline.verify_task(_worker["cfg"], _shared_df(df_path), task)
 
 
 def _copy_signatures(texts):
     return pipeline.copy_signatures(_worker["cfg"], texts)
 
 
-STEPS: dict[str, Callable] = {"sign": _sign, "verify": _verify, "copy_signatures": _copy_signatures}
+STEPS: dict[str, Callable] = {"sign": _sign, "rare_stems": _rare_stems, "verify": _verify,
+                              "copy_signatures": _copy_signatures}
+_NEEDS_DF = {"rare_stems", "verify"}
 
 
 def resolve_workers(workers: int) -> int:
@@ -73,7 +84,7 @@ class Executor:
             self._df_file.close()
 
     def share(self, df: DocumentFrequency) -> None:
-        """Make ``df`` the document frequencies the verify step uses."""
+        """Make ``df`` the document frequencies the rare_stems and verify steps use."""
         if self._df_file is not None:
             self._df_file.close()
         self._df_file = tempfile.NamedTemporaryFile(suffix=".npy", dir=self.cfg.temp_dir)
@@ -83,7 +94,7 @@ class Executor:
     def map(self, step: str, items: Iterable) -> Iterator:
         """Results in input order. At most a few items per worker are in flight, so memory stays
         bounded however long the input is (Pool.imap would read all of it ahead)."""
-        if step == "verify":
+        if step in _NEEDS_DF:
             items = ((self._df_file.name, item) for item in items)
         if self.pool is None:
             yield from map(STEPS[step], items)

@@ -13,12 +13,12 @@ import numpy as np
 
 from dedup.arrays import unique
 from dedup.config import DedupConfig
-from dedup.frequency import DocumentFrequency
+from dedup.frequency import DocumentFrequency, tally
 from dedup.index import band_keys, optimal_bands
 from dedup.normalize import BinaryInputError, check_not_binary, clean_text, decode_bytes
 from dedup.relate import relate
 from dedup.shingle import content_stems
-from dedup.sign import sign
+from dedup.sign import low_bytes, sign
 from dedup.tokenize import token_hashes
 from dedup.types import Match, Skipped
 from dedup.verify import PreparedDoc, can_be_rewrite, copy_overlap, fingerprints, is_copy, prepare, score_pair, shingle_batch, shingles
@@ -34,11 +34,12 @@ class SignedBatch:
     texts: list[str] = field(default_factory=list)  # clean text
     published: list[datetime | None] = field(default_factory=list)
     fingerprints: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
-    copy_signatures: np.ndarray | None = None
+    copy_sketches: np.ndarray | None = None  # low bytes of the copy signatures, for estimates
     copy_keys: np.ndarray | None = None  # LSH band keys of the copy signatures
     content_words: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     stem_offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
     stems: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))  # distinct content stems per doc
+    stem_tally: tuple[np.ndarray, np.ndarray] = field(default_factory=lambda: tally(np.zeros(0, np.uint64)))
     skipped: list[Skipped] = field(default_factory=list)
 
 
@@ -66,7 +67,7 @@ def sign_records(cfg: DedupConfig, records: list[Record]) -> SignedBatch:
         (out.skipped.append if isinstance(checked, Skipped) else accepted.append)(checked)
     bands, rows = optimal_bands(cfg.lsh_threshold, cfg.num_perm, cfg.lsh_weights)
     if not accepted:
-        out.copy_signatures = np.zeros((0, cfg.num_perm), np.uint32)
+        out.copy_sketches = np.zeros((0, cfg.num_perm), np.uint8)
         out.copy_keys = np.zeros((0, bands), np.uint64)
         return out
     batch, offsets, shingles = shingle_batch([text for _, text, _ in accepted], cfg, detail=False)
@@ -81,11 +82,13 @@ def sign_records(cfg: DedupConfig, records: list[Record]) -> SignedBatch:
     out.texts = [accepted[i][1] for i in kept]
     out.published = [accepted[i][2] for i in kept]
     out.fingerprints = fingerprints(batch.hash, batch.offsets)[kept]
-    out.copy_signatures = sign(offsets, shingles, cfg.num_perm, cfg.seed)[kept]
-    out.copy_keys = band_keys(out.copy_signatures, bands, rows)
+    signatures = sign(offsets, shingles, cfg.num_perm, cfg.seed)[kept]
+    out.copy_sketches = low_bytes(signatures)
+    out.copy_keys = band_keys(signatures, bands, rows)
     stem_offsets, stems = content_stems(batch)
     out.content_words = np.diff(stem_offsets)[kept]
     out.stem_offsets, out.stems = distinct_per_segment(stem_offsets, stems, kept)
+    out.stem_tally = tally(out.stems)
     return out
 
 
@@ -119,6 +122,14 @@ def rare_stem_signatures(cfg: DedupConfig, df: DocumentFrequency, offsets: np.nd
     rare = df.rare(stems, cfg.rare_stem_max_df_fraction, cfg.rare_stem_max_df_floor)
     kept_before = np.concatenate(([0], np.cumsum(rare)))
     return sign(kept_before[offsets], stems[rare], cfg.rewrite_num_perm, cfg.seed)
+
+
+def rare_stem_index(cfg: DedupConfig, df: DocumentFrequency, offsets: np.ndarray,
+                    stems: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(low-byte sketches, LSH band keys) of the rare-stem signatures: what the rewrite channel keeps."""
+    signatures = rare_stem_signatures(cfg, df, offsets, stems)
+    bands = optimal_bands(cfg.rewrite_lsh_threshold, cfg.rewrite_num_perm, cfg.lsh_weights)
+    return low_bytes(signatures), band_keys(signatures, *bands)
 
 
 def verify_pair(cfg: DedupConfig, df: DocumentFrequency, ids: tuple[str, str],

@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dedup.shingle import char_shingles, content_stems, ngram_hashes, word_shingles
-from dedup.sign import EMPTY, estimate_jaccard, sign, to_datasketch
+from dedup.index import band_keys, optimal_bands
+from dedup.sign import EMPTY, estimate_jaccard, jaccard_from_low_bytes, low_bytes, sign, to_datasketch
 from dedup.tokenize import token_hashes, tokenize_batch
 
 
@@ -58,6 +59,9 @@ def test_estimate_within_stated_error(size_a, size_b, shared_frac, seed):
     # standard error of MinHash is sqrt(J(1-J)/k); allow 5 of them plus a little slack
     bound = 5 * np.sqrt(jaccard * (1 - jaccard) / 256) + 0.02
     assert abs(estimate_jaccard(sig[0], sig[1]) - jaccard) <= bound
+    # the low-byte sketches the scan keeps estimate it too, with a little more variance
+    agreement = np.mean(low_bytes(sig[0]) == low_bytes(sig[1]))
+    assert abs(float(jaccard_from_low_bytes(agreement)) - jaccard) <= bound + 0.01
 
 
 def test_identical_sets_have_identical_signatures_and_empty_is_marked():
@@ -126,7 +130,8 @@ def test_public_signatures_are_the_scans_copy_signatures():
 
     texts = [news_text(i) for i in range(5)] + [news_text(0).upper()]
     ours = Detector().signatures(texts)
-    scan = sign_records(DedupConfig(), [(str(i), t, None) for i, t in enumerate(texts)]).copy_signatures
-    assert np.array_equal(ours, scan)
+    batch = sign_records(DedupConfig(), [(str(i), t, None) for i, t in enumerate(texts)])
+    assert np.array_equal(low_bytes(ours), batch.copy_sketches)
+    assert np.array_equal(band_keys(ours, *optimal_bands(0.3, 128)), batch.copy_keys)
     assert np.array_equal(ours[0], ours[5]) and not np.array_equal(ours[0], ours[1])
     assert Detector().signatures([]).shape == (0, 128)
