@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.index import _candidate_probability, band_keys, bucket_pairs, candidate_pairs, optimal_bands
+from dedup.index import _candidate_probability, band_keys, bucket_pairs, candidate_pairs, optimal_bands, pairs_from_bands
 
 
 def test_optimal_bands_fit_and_move_with_threshold():
@@ -47,3 +47,19 @@ def test_band_keys_depend_on_every_row():
     sig[1, 3] = 1
     keys = band_keys(sig, 2, 4)
     assert keys[0, 0] != keys[1, 0] and keys[0, 1] == keys[1, 1] and keys[0, 0] != keys[0, 1]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 3), min_size=12, max_size=12), min_size=1, max_size=6), st.integers(0, 10**6))
+def test_accept_filter_keeps_exactly_the_accepted_pairs_and_judges_each_once(bands, salt):
+    keys = [np.array(b, np.uint64) for b in bands]
+    judged = []
+
+    def accept(pairs):
+        judged.extend(map(tuple, pairs.tolist()))
+        return (pairs[:, 0] * 7 + pairs[:, 1] + salt) % 3 != 0
+
+    everything = {tuple(p) for p in pairs_from_bands(keys, max_bucket_size=100).tolist()}
+    kept = {tuple(p) for p in pairs_from_bands(keys, max_bucket_size=100, accept=accept).tolist()}
+    assert kept == {(i, j) for i, j in everything if (i * 7 + j + salt) % 3 != 0}
+    assert len(judged) == len(set(judged)) == len(everything)
