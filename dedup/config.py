@@ -29,9 +29,10 @@ class DedupConfig:
     lsh_threshold: float = 0.3
     rewrite_num_perm: int = 256
     rewrite_lsh_threshold: float = 0.1
-    # rewrite signatures use the content stems found in at most max(fraction * N, floor) of N documents
+    # rewrite signatures use the content stems found in at most rare_stem_max_df(N) of N documents
     rare_stem_max_df_fraction: float = 0.02
     rare_stem_max_df_floor: int = 20
+    rare_stem_max_df_cap: int = 1000
     lsh_weights: tuple[float, float] = (0.5, 0.5)  # false positive, false negative
     max_bucket_size: int = 64  # larger LSH buckets are linked as a chain, not all pairs
     # candidates are kept only if their full-signature estimate reaches one of these
@@ -69,6 +70,7 @@ class DedupConfig:
             "0 < sentence_similarity <= 1": 0 < self.sentence_similarity <= 1,
             "0 < rewrite_score <= 1": 0 < self.rewrite_score <= 1,
             "max_bucket_size >= 2": self.max_bucket_size >= 2,
+            "rare_stem_max_df_cap >= rare_stem_max_df_floor": self.rare_stem_max_df_cap >= self.rare_stem_max_df_floor,
             "stem_length >= 3": self.stem_length >= 3,
             "batch_size >= 1": self.batch_size >= 1,
             "shingle_kind in ('word', 'char')": self.shingle_kind in ("word", "char"),
@@ -79,3 +81,15 @@ class DedupConfig:
 
     def replace(self, **changes) -> "DedupConfig":
         return dataclasses.replace(self, **changes)
+
+    def rare_stem_max_df(self, n_docs: int) -> float:
+        """The most documents a stem may be in and still count as rare among ``n_docs``: a share of
+        the corpus, at least the floor (small corpora), at most the cap, so that chance collisions
+        in the rewrite channel grow with the corpus and not with its square.
+
+        >>> cfg = DedupConfig()
+        >>> cfg.rare_stem_max_df(100), cfg.rare_stem_max_df(10_000), cfg.rare_stem_max_df(10**6)
+        (20, 200.0, 1000)
+        """
+        return max(min(self.rare_stem_max_df_fraction * n_docs, self.rare_stem_max_df_cap),
+                   self.rare_stem_max_df_floor)

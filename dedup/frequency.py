@@ -76,12 +76,9 @@ class DocumentFrequency:
         """Documents seen with each stem (an upper bound: hashed slots can collide)."""
         return self.counts[self._slot(stems)]
 
-    def max_rare_df(self, fraction: float, floor: int) -> float:
-        return max(fraction * self.n_docs, floor)
-
-    def rare(self, stems: np.ndarray, fraction: float, floor: int) -> np.ndarray:
-        """Stems seen in at most max(fraction * N, floor) documents; all of them before any is added."""
-        return self.count(stems) <= self.max_rare_df(fraction, floor)
+    def rare(self, stems: np.ndarray, max_df: float) -> np.ndarray:
+        """Stems seen in at most ``max_df`` documents (all of them before any is added)."""
+        return self.count(stems) <= max_df
 
     def idf(self, stems: np.ndarray) -> np.ndarray:
         """Smoothed inverse document frequency, log(1 + N / df); uniform before any document is added."""

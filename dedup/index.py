@@ -95,24 +95,22 @@ def pairs_from_bands(band_keys_by_band: Iterable[np.ndarray], max_bucket_size: i
     """Unique pairs (i, j), i < j, sorted, of rows sharing a key in any band.
 
     Takes one band's keys (shape (n,)) at a time, so the bands can come from disk one by one.
-    ``valid`` masks the rows to index; ``accept`` (pairs -> bool mask) filters each band's pairs
-    as they are found, so memory follows the accepted pairs. Oversized buckets chain in row order.
+    ``valid`` masks the rows to index; ``accept`` (pairs -> bool mask) filters each band's new
+    pairs as they are found, so memory follows the accepted pairs, and a pair already accepted is
+    not judged again when it meets in another band. Oversized buckets chain in row order.
     """
-    found, n = [], 0
-    seen = np.zeros(0, np.int64)  # every pair judged so far, as sorted codes i * n + j
+    n = 0
+    kept = np.zeros(0, np.int64)  # pairs kept so far, as sorted codes i * n + j
     for keys in band_keys_by_band:
         n = len(keys)
         index = np.arange(n) if valid is None else np.flatnonzero(valid)
         pairs = index[bucket_pairs(keys[index], max_bucket_size)]
         codes = unique(pairs[:, 0] * np.int64(n) + pairs[:, 1])
+        codes = codes[~in_sorted(codes, kept)]
         if accept is not None and len(codes):
-            # a similar pair meets in many bands: judge it once
-            codes = codes[~in_sorted(codes, seen)]
-            seen = np.sort(np.concatenate((seen, codes)), kind="stable")  # merges two sorted runs
             codes = codes[accept(np.stack((codes // n, codes % n), axis=1))]
-        found.append(codes)
-    keys = unique(np.concatenate(found)) if found else np.zeros(0, np.int64)
-    return np.stack((keys // max(n, 1), keys % max(n, 1)), axis=1)
+        kept = np.sort(np.concatenate((kept, codes)), kind="stable")  # merges two sorted runs
+    return np.stack((kept // max(n, 1), kept % max(n, 1)), axis=1)
 
 
 def candidate_pairs(signatures: np.ndarray, threshold: float, weights=(0.5, 0.5), max_bucket_size: int = 64,

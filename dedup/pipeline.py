@@ -119,7 +119,7 @@ def rare_stem_signatures(cfg: DedupConfig, df: DocumentFrequency, offsets: np.nd
     Rewrites keep names, numbers and specific terms while changing the wording around them;
     leaving out the corpus's common words keeps same-topic documents from all becoming candidates.
     """
-    rare = df.rare(stems, cfg.rare_stem_max_df_fraction, cfg.rare_stem_max_df_floor)
+    rare = df.rare(stems, cfg.rare_stem_max_df(df.n_docs))
     kept_before = np.concatenate(([0], np.cumsum(rare)))
     return sign(kept_before[offsets], stems[rare], cfg.rewrite_num_perm, cfg.seed)
 
@@ -137,7 +137,7 @@ def verify_pair(cfg: DedupConfig, df: DocumentFrequency, ids: tuple[str, str],
     """Exact scores and relation of one pair. Alignment runs where it can change the verdict or
     gives evidence: not for exact copies, nor for pairs that are neither copies nor rewrite candidates."""
     weights = df.idf if df.n_docs else None
-    distinctive = (lambda stems: df.rare(stems, cfg.rare_stem_max_df_fraction, cfg.rare_stem_max_df_floor)) if df.n_docs else None
+    distinctive = (lambda stems: df.rare(stems, cfg.rare_stem_max_df(df.n_docs))) if df.n_docs else None
     exact = docs[0].fingerprint == docs[1].fingerprint
     overlap = copy_overlap(*docs)
     wanted = is_copy(overlap, cfg) or (try_rewrite and can_be_rewrite(*docs, cfg))
