@@ -19,6 +19,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator
 
+import orjson
+
 from dedup.normalize import BinaryInputError, decode_bytes
 from dedup.types import Document, Skipped
 
@@ -99,9 +101,12 @@ def read_jsonl(path: Path, id_field: str = "id", text_field: str = "text",
 
 def _record(raw: bytes, where: str, id_field, text_field, date_fields, url_field) -> Document | Skipped:
     try:
-        record = json.loads(decode_bytes(raw, check=False))  # the text itself is checked when scanned
-    except (ValueError, BinaryInputError) as e:
-        return Skipped(where, "malformed_json", str(e)[:200])
+        record = orjson.loads(raw)  # several times faster than json; strict UTF-8 and JSON
+    except orjson.JSONDecodeError:
+        try:  # mixed encodings (cp1252 inside UTF-8), NaN, huge integers: the lenient path
+            record = json.loads(decode_bytes(raw, check=False))  # the text itself is checked when scanned
+        except (ValueError, BinaryInputError) as e:
+            return Skipped(where, "malformed_json", str(e)[:200])
     if not isinstance(record, dict):
         return Skipped(where, "malformed_json", "a line is not a JSON object")
     doc_id, text = record.get(id_field), record.get(text_field)

@@ -115,6 +115,16 @@ def test_jsonl_reader_reports_bad_lines(tmp_path):
     assert out[0].published == "2020-01-01" and out[-1].id == "7"
 
 
+def test_jsonl_lines_the_strict_parser_refuses_are_read_leniently(tmp_path):
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(b'{"id": "cp", "text": "It\x92s caf\xc3\xa9 time."}\n'  # cp1252 byte inside UTF-8
+                     b'{"id": "nan", "text": "Score NaN.", "score": NaN}\n'
+                     b'{"id": "big", "text": "Huge.", "n": 123456789012345678901234567890}\n')
+    out = list(read_jsonl(path))
+    assert [d.id for d in out] == ["cp", "nan", "big"]
+    assert out[0].text == "It\u2019s caf\u00e9 time."
+
+
 def test_truncated_gzip_keeps_what_was_read(tmp_path):
     path = tmp_path / "cut.jsonl.gz"
     payload = gzip.compress(("\n".join(json.dumps({"id": str(i), "text": "t" * 50}) for i in range(2000))).encode())
