@@ -37,7 +37,7 @@ class DedupConfig:
     max_bucket_size: int = 64  # larger LSH buckets are linked as a chain, not all pairs
     # candidates are kept only if their full-signature estimate reaches one of these
     copy_min_estimate: float = 0.15
-    rewrite_min_estimate: float = 0.06
+    rewrite_min_estimate: float = 0.07
 
     # verify / relate
     near_duplicate_jaccard: float = 0.5
