@@ -38,6 +38,7 @@ class DedupConfig:
     # candidates are kept only if their full-signature estimate reaches one of these
     copy_min_estimate: float = 0.15
     rewrite_min_estimate: float = 0.07
+    rewrite_min_shared_stems: float = 4.0  # rare stems in common, estimated from the Jaccard estimate
 
     # verify / relate
     near_duplicate_jaccard: float = 0.5

@@ -49,6 +49,7 @@ class _Corpus:
         self.published: list = []
         self.fingerprints: list[np.ndarray] = []
         self.content_words: list[np.ndarray] = []
+        self.rare_counts: list[np.ndarray] = []  # rare stems per document
         self.texts = TextStore(where)
         self.stems = SegmentStore(where)
         self.copy_bands = optimal_bands(cfg.lsh_threshold, cfg.num_perm, cfg.lsh_weights)
@@ -68,9 +69,10 @@ class _Corpus:
         self.copy_sketches.append(batch.copy_sketches)
         self.copy_keys.append(batch.copy_keys)
 
-    def add_rare(self, sketches: np.ndarray, keys: np.ndarray) -> None:
+    def add_rare(self, sketches: np.ndarray, keys: np.ndarray, counts: np.ndarray) -> None:
         self.rare_sketches.append(sketches)
         self.rare_keys.append(keys)
+        self.rare_counts.append(counts)
 
     def release_index(self) -> None:
         """Signatures and band keys are not needed once the candidates are known."""
@@ -221,8 +223,8 @@ class Detector:
         if cfg.detect_rewrites:
             step = cfg.batch_size
             chunks = (corpus.stems.read(lo, min(lo + step, n)) for lo in range(0, n, step))
-            for sketches, keys in ex.map("rare_stems", chunks):
-                corpus.add_rare(sketches, keys)
+            for part in ex.map("rare_stems", chunks):
+                corpus.add_rare(*part)
 
         # exact copies: only the first member of each group is indexed; its candidates are
         # then shared with the other members, which are linked to it as exact pairs
@@ -233,6 +235,7 @@ class Detector:
         # each channel's candidates are sharpened by its similarity estimate as each band yields them
         copy_sketches = corpus.copy_sketches.read()
         rare_sketches = corpus.rare_sketches.read() if cfg.detect_rewrites else None
+        rare_counts = np.concatenate(corpus.rare_counts) if cfg.detect_rewrites else None
 
         def is_copy_candidate(pairs: np.ndarray) -> np.ndarray:
             return _estimate(copy_sketches, order, pairs) >= cfg.copy_min_estimate
@@ -240,7 +243,11 @@ class Detector:
         def is_rewrite_candidate(pairs: np.ndarray) -> np.ndarray:
             if not cfg.detect_rewrites:
                 return np.zeros(len(pairs), bool)
-            return _estimate(rare_sketches, order, pairs) >= cfg.rewrite_min_estimate
+            jaccard = _estimate(rare_sketches, order, pairs)
+            # a few rare stems, repeated over every slot, make a high Jaccard by chance:
+            # also ask for enough of them in common (shared = J * (|A| + |B|) / (1 + J))
+            shared = jaccard * rare_counts[order[pairs]].sum(axis=1) / (1 + jaccard)
+            return (jaccard >= cfg.rewrite_min_estimate) & (shared >= cfg.rewrite_min_shared_stems)
 
         found = [pairs_from_bands((corpus.copy_keys.band(b)[order] for b in range(corpus.copy_bands[0])),
                                   cfg.max_bucket_size, is_rep, is_copy_candidate)]

@@ -112,24 +112,19 @@ def distinct_per_segment(offsets: np.ndarray, values: np.ndarray, rows: np.ndarr
     return np.concatenate(([0], np.cumsum(counts))).astype(np.int64), keys & np.uint64((1 << 40) - 1)
 
 
-def rare_stem_signatures(cfg: DedupConfig, df: DocumentFrequency, offsets: np.ndarray,
-                         stems: np.ndarray) -> np.ndarray:
-    """Pass 2, once document frequencies are known: signatures of each document's rarer content stems.
+def rare_stem_index(cfg: DedupConfig, df: DocumentFrequency, offsets: np.ndarray,
+                    stems: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pass 2, once document frequencies are known: the rewrite channel's (low-byte sketches, LSH
+    band keys, number of rare stems) of each document, from signatures of its rarer content stems.
 
     Rewrites keep names, numbers and specific terms while changing the wording around them;
     leaving out the corpus's common words keeps same-topic documents from all becoming candidates.
     """
     rare = df.rare(stems, cfg.rare_stem_max_df(df.n_docs))
     kept_before = np.concatenate(([0], np.cumsum(rare)))
-    return sign(kept_before[offsets], stems[rare], cfg.rewrite_num_perm, cfg.seed)
-
-
-def rare_stem_index(cfg: DedupConfig, df: DocumentFrequency, offsets: np.ndarray,
-                    stems: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(low-byte sketches, LSH band keys) of the rare-stem signatures: what the rewrite channel keeps."""
-    signatures = rare_stem_signatures(cfg, df, offsets, stems)
+    signatures = sign(kept_before[offsets], stems[rare], cfg.rewrite_num_perm, cfg.seed)
     bands = optimal_bands(cfg.rewrite_lsh_threshold, cfg.rewrite_num_perm, cfg.lsh_weights)
-    return low_bytes(signatures), band_keys(signatures, *bands)
+    return low_bytes(signatures), band_keys(signatures, *bands), np.diff(kept_before[offsets])
 
 
 def verify_pair(cfg: DedupConfig, df: DocumentFrequency, ids: tuple[str, str],
