@@ -33,10 +33,7 @@ class PreparedDoc:
     text: str  # clean text
     tokens: DocTokens
     shingles: np.ndarray  # unique sorted uint64
-
-    @property
-    def fingerprint(self) -> int:
-        return int(fingerprints(self.tokens.hash, np.array([0, len(self.tokens)]))[0])
+    fingerprint: int  # of the token sequence: equal for exact copies
 
     @property
     def content_words(self) -> int:
@@ -66,8 +63,9 @@ def shingle_batch(texts: list[str], cfg: DedupConfig, detail: bool = True):
 
 def prepare(texts: list[str], cfg: DedupConfig) -> list[PreparedDoc]:
     batch, offsets, hashes = shingle_batch(texts, cfg)
+    prints = fingerprints(batch.hash, batch.offsets).tolist()
     return [
-        PreparedDoc(text, batch.doc(i), unique(hashes[offsets[i] : offsets[i + 1]]))
+        PreparedDoc(text, batch.doc(i), unique(hashes[offsets[i] : offsets[i + 1]]), prints[i])
         for i, text in enumerate(texts)
     ]
 
