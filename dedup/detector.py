@@ -265,8 +265,11 @@ class Detector:
         del copy_sketches, rare_sketches
         corpus.release_index()
 
+        # chunks small enough that every worker gets several (balance), large enough to amortise
+        # sending the texts they need
+        chunk = int(np.clip(len(pairs) // (4 * ex.workers), 256, 2048))
+
         def tasks() -> Iterator[pipeline.VerifyTask]:
-            chunk = 2048
             for lo in range(0, len(pairs), chunk):
                 part = pairs[lo : lo + chunk]
                 needed = unique(part.ravel()).tolist()
@@ -285,7 +288,7 @@ class Detector:
                     continue
                 report.pairs[item.relation] = report.pairs.get(item.relation, 0) + 1
                 yield item
-            done += 2048
+            done += chunk
             if progress:
                 progress("verified", min(done, len(pairs)))
 
