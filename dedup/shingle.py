@@ -7,7 +7,7 @@ of the case-folded text with words joined by single spaces.
 
 >>> from dedup.tokenize import tokenize_batch
 >>> batch = tokenize_batch(["a b c d", "a b c"])
->>> offsets, hashes = word_shingles(batch, 3)
+>>> offsets, hashes = ngram_hashes(batch.hash, batch.offsets, 3)
 >>> offsets.tolist(), bool(hashes[0] == hashes[2])
 ([0, 2, 3], True)
 """
@@ -50,10 +50,6 @@ def ngram_hashes(values: np.ndarray, offsets: np.ndarray, n: int) -> tuple[np.nd
             acc[first] = partial
             valid[first] = True
     return out_offsets, mix64(acc[valid])
-
-
-def word_shingles(batch: TokenBatch, n: int) -> tuple[np.ndarray, np.ndarray]:
-    return ngram_hashes(batch.hash, batch.offsets, n)
 
 
 _NON_WORD = regex.compile(r"[^\p{L}\p{M}\p{N}]+")

@@ -7,7 +7,7 @@ from datasketch import MinHash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.shingle import char_shingles, content_stems, ngram_hashes, word_shingles
+from dedup.shingle import char_shingles, content_stems, ngram_hashes
 from dedup.index import band_keys, optimal_bands
 from dedup.sign import EMPTY, estimate_jaccard, jaccard_from_low_bytes, low_bytes, sign, to_datasketch
 from dedup.tokenize import token_hashes, tokenize_batch
@@ -15,13 +15,13 @@ from dedup.tokenize import token_hashes, tokenize_batch
 
 def test_word_shingles_count_and_short_documents():
     batch = tokenize_batch(["one two three four five six", "one two", ""])
-    offsets, _ = word_shingles(batch, 5)
+    offsets, _ = ngram_hashes(batch.hash, batch.offsets, 5)
     assert np.diff(offsets).tolist() == [2, 1, 0]
 
 
 def test_word_shingles_are_order_sensitive_and_case_blind():
     batch = tokenize_batch(["Alpha beta gamma", "alpha BETA gamma", "gamma beta alpha"])
-    _, h = word_shingles(batch, 3)
+    _, h = ngram_hashes(batch.hash, batch.offsets, 3)
     assert h[0] == h[1] != h[2]
 
 
@@ -92,13 +92,10 @@ def test_estimates_agree_with_datasketch_native_minhash():
 
 
 SIGNATURE_SCRIPT = """
-import hashlib, numpy as np
-from dedup.tokenize import token_hashes, tokenize_batch
-from dedup.shingle import word_shingles
-from dedup.sign import sign
+import hashlib
+from dedup import Detector
 texts = {texts!r}
-o, h = word_shingles(tokenize_batch(texts), 5)
-print(hashlib.sha256(sign(o, h, 128, 3).tobytes()).hexdigest())
+print(hashlib.sha256(Detector(seed=3).signatures(texts).tobytes()).hexdigest())
 """
 
 
