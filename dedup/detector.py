@@ -16,6 +16,8 @@ normalize -> shingle -> sign -> index (LSH) -> verify -> relate -> cluster
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 from typing import Callable, Iterable, Iterator
 
@@ -26,8 +28,7 @@ from dedup import pipeline
 from dedup.arrays import unique
 from dedup.config import DedupConfig
 from dedup.frequency import DocumentFrequency
-from dedup.index import optimal_bands, pairs_from_bands, unique_pairs
-from dedup.sign import jaccard_from_low_bytes
+from dedup.index import optimal_bands, unique_pairs
 from dedup.io import parse_date
 from dedup.normalize import clean_text, decode_bytes
 from dedup.parallel import Executor
@@ -232,37 +233,31 @@ class Detector:
         representative = first[group]
         is_rep = representative == np.arange(n)
         exact = np.stack((representative[~is_rep], np.flatnonzero(~is_rep)), axis=1)
-        # each channel's candidates are sharpened by its similarity estimate as each band yields them
-        copy_sketches = corpus.copy_sketches.read()
-        rare_sketches = corpus.rare_sketches.read() if cfg.detect_rewrites else None
-        rare_counts = np.concatenate(corpus.rare_counts) if cfg.detect_rewrites else None
-
-        def is_copy_candidate(pairs: np.ndarray) -> np.ndarray:
-            return _estimate(copy_sketches, order, pairs) >= cfg.copy_min_estimate
-
-        def is_rewrite_candidate(pairs: np.ndarray) -> np.ndarray:
-            if not cfg.detect_rewrites:
-                return np.zeros(len(pairs), bool)
-            jaccard = _estimate(rare_sketches, order, pairs)
-            # a few rare stems, repeated over every slot, make a high Jaccard by chance:
-            # also ask for enough of them in common (shared = J * (|A| + |B|) / (1 + J))
-            shared = jaccard * rare_counts[order[pairs]].sum(axis=1) / (1 + jaccard)
-            return (jaccard >= cfg.rewrite_min_estimate) & (shared >= cfg.rewrite_min_shared_stems)
-
-        found = [pairs_from_bands((corpus.copy_keys.band(b)[order] for b in range(corpus.copy_bands[0])),
-                                  cfg.max_bucket_size, is_rep, is_copy_candidate)]
-        if cfg.detect_rewrites:
-            long_enough = np.concatenate(corpus.content_words)[order] >= cfg.rewrite_min_words
-            found.append(pairs_from_bands((corpus.rare_keys.band(b)[order] for b in range(corpus.rare_bands[0])),
-                                          cfg.max_bucket_size, is_rep & long_enough, is_rewrite_candidate))
-        pairs = unique_pairs(np.concatenate([exact, _expand_groups(np.concatenate(found), representative)]))
-        if progress:
-            progress("candidates", len(pairs))
-        try_rewrite = is_rewrite_candidate(pairs)
-        keep = (fingerprints[pairs[:, 0]] == fingerprints[pairs[:, 1]]) | is_copy_candidate(pairs) | try_rewrite
+        # bands are judged in the workers: each channel's pairs are sharpened by its sketch estimate
+        # as each band yields them; sketches and counts reach the workers as files, in canonical order
+        with tempfile.TemporaryDirectory(dir=cfg.temp_dir) as shared:
+            copy_path = _save(shared, "copy", corpus.copy_sketches.read()[order])
+            tasks = [pipeline.BandTask(corpus.copy_keys.band(b)[order], is_rep, "copy", copy_path)
+                     for b in range(corpus.copy_bands[0])]
+            if cfg.detect_rewrites:
+                rare_path = _save(shared, "rare", corpus.rare_sketches.read()[order])
+                counts_path = _save(shared, "counts", np.concatenate(corpus.rare_counts)[order])
+                valid = is_rep & (np.concatenate(corpus.content_words)[order] >= cfg.rewrite_min_words)
+                tasks += [pipeline.BandTask(corpus.rare_keys.band(b)[order], valid, "rewrite", rare_path, counts_path)
+                          for b in range(corpus.rare_bands[0])]
+            found = list(ex.map("band", tasks))
+            del tasks
+            pairs = unique_pairs(np.concatenate([exact, _expand_groups(np.concatenate(found), representative)]))
+            if progress:
+                progress("candidates", len(pairs))
+            try_rewrite = np.zeros(len(pairs), bool)
+            if cfg.detect_rewrites:
+                try_rewrite = pipeline.is_candidate(cfg, "rewrite", np.load(rare_path, mmap_mode="r"),
+                                                    np.load(counts_path), pairs)
+            keep = ((fingerprints[pairs[:, 0]] == fingerprints[pairs[:, 1]]) | try_rewrite
+                    | pipeline.is_candidate(cfg, "copy", np.load(copy_path, mmap_mode="r"), None, pairs))
         pairs, try_rewrite = pairs[keep], try_rewrite[keep]
         report.candidates = len(pairs)
-        del copy_sketches, rare_sketches
         corpus.release_index()
 
         # chunks small enough that every worker gets several (balance), large enough to amortise
@@ -293,13 +288,10 @@ class Detector:
                 progress("verified", min(done, len(pairs)))
 
 
-def _estimate(sketches: np.ndarray, order: np.ndarray, pairs: np.ndarray, chunk: int = 65536) -> np.ndarray:
-    """Estimated Jaccard similarity of each pair (canonical positions) from low-byte sketches."""
-    out = np.empty(len(pairs))
-    for lo in range(0, len(pairs), chunk):
-        p = order[pairs[lo : lo + chunk]]
-        out[lo : lo + chunk] = np.count_nonzero(sketches[p[:, 0]] == sketches[p[:, 1]], axis=1)
-    return jaccard_from_low_bytes(out / max(sketches.shape[1], 1))
+def _save(directory: str, name: str, array: np.ndarray) -> str:
+    path = os.path.join(directory, name + ".npy")
+    np.save(path, array)
+    return path
 
 
 def _sentence_frequency(docs) -> DocumentFrequency:

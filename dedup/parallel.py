@@ -41,6 +41,10 @@ def _rare_stems(item):
     return pipeline.rare_stem_index(_worker["cfg"], _shared_df(df_path), offsets, stems)
 
 
+def _band(task):
+    return pipeline.band_candidates(_worker["cfg"], task)
+
+
 def _verify(item):
     df_path, task = item
     return pipeline.verify_task(_worker["cfg"], _shared_df(df_path), task)
@@ -50,7 +54,7 @@ def _copy_signatures(texts):
     return pipeline.copy_signatures(_worker["cfg"], texts)
 
 
-STEPS: dict[str, Callable] = {"sign": _sign, "rare_stems": _rare_stems, "verify": _verify,
+STEPS: dict[str, Callable] = {"sign": _sign, "rare_stems": _rare_stems, "band": _band, "verify": _verify,
                               "copy_signatures": _copy_signatures}
 _NEEDS_DF = {"rare_stems", "verify"}
 

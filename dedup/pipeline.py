@@ -14,11 +14,11 @@ import numpy as np
 from dedup.arrays import unique
 from dedup.config import DedupConfig
 from dedup.frequency import DocumentFrequency, tally
-from dedup.index import band_keys, optimal_bands
+from dedup.index import band_keys, optimal_bands, pairs_from_bands
 from dedup.normalize import BinaryInputError, check_not_binary, clean_text, decode_bytes
 from dedup.relate import relate
 from dedup.shingle import content_stems
-from dedup.sign import low_bytes, sign
+from dedup.sign import jaccard_from_low_bytes, low_bytes, sign
 from dedup.tokenize import token_hashes
 from dedup.types import Match, Skipped
 from dedup.verify import PreparedDoc, can_be_rewrite, copy_overlap, fingerprints, is_copy, prepare, score_pair, shingle_batch, shingles
@@ -125,6 +125,42 @@ def rare_stem_index(cfg: DedupConfig, df: DocumentFrequency, offsets: np.ndarray
     signatures = sign(kept_before[offsets], stems[rare], cfg.rewrite_num_perm, cfg.seed)
     bands = optimal_bands(cfg.rewrite_lsh_threshold, cfg.rewrite_num_perm, cfg.lsh_weights)
     return low_bytes(signatures), band_keys(signatures, *bands), np.diff(kept_before[offsets])
+
+
+@dataclass(frozen=True)
+class BandTask:
+    """One LSH band of one channel, to be turned into candidates wherever it runs. Positions are
+    canonical; the channel's sketches (and, for rewrites, rare-stem counts) are .npy files."""
+
+    keys: np.ndarray  # (n,) band keys
+    valid: np.ndarray  # (n,) bool: rows to index
+    channel: str  # "copy" or "rewrite"
+    sketches: str
+    rare_counts: str | None = None
+
+
+def is_candidate(cfg: DedupConfig, channel: str, sketches: np.ndarray, rare_counts: np.ndarray | None,
+                 pairs: np.ndarray) -> np.ndarray:
+    """Whether each pair's sketch estimate makes it a candidate of the channel."""
+    agreement = np.empty(len(pairs))
+    for lo in range(0, len(pairs), 65536):
+        p = pairs[lo : lo + 65536]
+        agreement[lo : lo + 65536] = np.count_nonzero(sketches[p[:, 0]] == sketches[p[:, 1]], axis=1)
+    jaccard = jaccard_from_low_bytes(agreement / max(sketches.shape[1], 1))
+    if channel == "copy":
+        return jaccard >= cfg.copy_min_estimate
+    # a few rare stems, repeated over every slot, make a high Jaccard by chance:
+    # also ask for enough of them in common (shared = J * (|A| + |B|) / (1 + J))
+    shared = jaccard * rare_counts[pairs].sum(axis=1) / (1 + jaccard)
+    return (jaccard >= cfg.rewrite_min_estimate) & (shared >= cfg.rewrite_min_shared_stems)
+
+
+def band_candidates(cfg: DedupConfig, task: BandTask) -> np.ndarray:
+    """Candidate pairs of one band, (m, 2) canonical positions."""
+    sketches = np.load(task.sketches, mmap_mode="r")
+    counts = np.load(task.rare_counts, mmap_mode="r") if task.rare_counts else None
+    return pairs_from_bands([task.keys], cfg.max_bucket_size, task.valid,
+                            lambda pairs: is_candidate(cfg, task.channel, sketches, counts, pairs))
 
 
 def verify_pair(cfg: DedupConfig, df: DocumentFrequency, ids: tuple[str, str],
