@@ -237,17 +237,22 @@ class Detector:
         # as each band yields them; sketches and counts reach the workers as files, in canonical order
         with tempfile.TemporaryDirectory(dir=cfg.temp_dir) as shared:
             copy_path = _save(shared, "copy", corpus.copy_sketches.read()[order])
-            tasks = [pipeline.BandTask(corpus.copy_keys.band(b)[order], is_rep, "copy", copy_path)
-                     for b in range(corpus.copy_bands[0])]
             if cfg.detect_rewrites:
                 rare_path = _save(shared, "rare", corpus.rare_sketches.read()[order])
                 counts_path = _save(shared, "counts", np.concatenate(corpus.rare_counts)[order])
-                valid = is_rep & (np.concatenate(corpus.content_words)[order] >= cfg.rewrite_min_words)
-                tasks += [pipeline.BandTask(corpus.rare_keys.band(b)[order], valid, "rewrite", rare_path, counts_path)
-                          for b in range(corpus.rare_bands[0])]
-            found = list(ex.map("band", tasks))
-            del tasks
-            pairs = unique_pairs(np.concatenate([exact, _expand_groups(np.concatenate(found), representative)]))
+                long_enough = np.concatenate(corpus.content_words)[order] >= cfg.rewrite_min_words
+
+            def tasks() -> Iterator[pipeline.BandTask]:  # read one band at a time
+                for b in range(corpus.copy_bands[0]):
+                    yield pipeline.BandTask(corpus.copy_keys.band(b)[order], is_rep, "copy", copy_path)
+                for b in range(corpus.rare_bands[0] if cfg.detect_rewrites else 0):
+                    yield pipeline.BandTask(corpus.rare_keys.band(b)[order], is_rep & long_enough, "rewrite",
+                                            rare_path, counts_path)
+
+            found = np.zeros((0, 2), np.int64)
+            for band_pairs in ex.map("band", tasks()):  # a similar pair meets in many bands: merge as they come
+                found = unique_pairs(np.concatenate((found, band_pairs)))
+            pairs = unique_pairs(np.concatenate([exact, _expand_groups(found, representative)]))
             if progress:
                 progress("candidates", len(pairs))
             try_rewrite = np.zeros(len(pairs), bool)
