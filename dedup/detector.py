@@ -237,8 +237,10 @@ class Detector:
         # as each band yields them; sketches and counts reach the workers as files, in canonical order
         with tempfile.TemporaryDirectory(dir=cfg.temp_dir) as shared:
             copy_path = _save(shared, "copy", corpus.copy_sketches.read()[order])
+            corpus.copy_sketches.close()  # from here on only the file's copy, which every process maps
             if cfg.detect_rewrites:
                 rare_path = _save(shared, "rare", corpus.rare_sketches.read()[order])
+                corpus.rare_sketches.close()
                 counts_path = _save(shared, "counts", np.concatenate(corpus.rare_counts)[order])
                 long_enough = np.concatenate(corpus.content_words)[order] >= cfg.rewrite_min_words
 
