@@ -28,7 +28,7 @@ from dedup import pipeline
 from dedup.arrays import unique
 from dedup.config import DedupConfig
 from dedup.frequency import DocumentFrequency
-from dedup.index import optimal_bands, unique_pairs
+from dedup.index import unique_pairs
 from dedup.io import parse_date
 from dedup.normalize import clean_text, decode_bytes
 from dedup.parallel import Executor
@@ -53,10 +53,10 @@ class _Corpus:
         self.rare_counts: list[np.ndarray] = []  # rare stems per document
         self.texts = TextStore(where)
         self.stems = SegmentStore(where)
-        self.copy_bands = optimal_bands(cfg.lsh_threshold, cfg.num_perm, cfg.lsh_weights)
+        self.copy_bands = pipeline.copy_bands(cfg)
         self.copy_sketches = ArrayStore(cfg.num_perm, np.uint8, spill, where)
         self.copy_keys = BandKeyStore(self.copy_bands[0], spill, where)
-        self.rare_bands = optimal_bands(cfg.rewrite_lsh_threshold, cfg.rewrite_num_perm, cfg.lsh_weights)
+        self.rare_bands = pipeline.rewrite_bands(cfg)
         self.rare_sketches = ArrayStore(cfg.rewrite_num_perm, np.uint8, spill, where)
         self.rare_keys = BandKeyStore(self.rare_bands[0], spill, where)
 

@@ -43,6 +43,16 @@ class SignedBatch:
     skipped: list[Skipped] = field(default_factory=list)
 
 
+def copy_bands(cfg: DedupConfig) -> tuple[int, int]:
+    """(bands, rows) of the copy channel's LSH."""
+    return optimal_bands(cfg.lsh_threshold, cfg.num_perm, cfg.lsh_weights)
+
+
+def rewrite_bands(cfg: DedupConfig) -> tuple[int, int]:
+    """(bands, rows) of the rewrite channel's LSH."""
+    return optimal_bands(cfg.rewrite_lsh_threshold, cfg.rewrite_num_perm, cfg.lsh_weights)
+
+
 def _accept(cfg: DedupConfig, record: Record) -> tuple[str, str, datetime | None] | Skipped:
     doc_id, text, published = record
     try:
@@ -65,7 +75,7 @@ def sign_records(cfg: DedupConfig, records: list[Record]) -> SignedBatch:
     for record in records:
         checked = _accept(cfg, record)
         (out.skipped.append if isinstance(checked, Skipped) else accepted.append)(checked)
-    bands, rows = optimal_bands(cfg.lsh_threshold, cfg.num_perm, cfg.lsh_weights)
+    bands, rows = copy_bands(cfg)
     if not accepted:
         out.copy_sketches = np.zeros((0, cfg.num_perm), np.uint8)
         out.copy_keys = np.zeros((0, bands), np.uint64)
@@ -123,8 +133,7 @@ def rare_stem_index(cfg: DedupConfig, df: DocumentFrequency, offsets: np.ndarray
     rare = df.rare(stems, cfg.rare_stem_max_df(df.n_docs))
     kept_before = np.concatenate(([0], np.cumsum(rare)))
     signatures = sign(kept_before[offsets], stems[rare], cfg.rewrite_num_perm, cfg.seed)
-    bands = optimal_bands(cfg.rewrite_lsh_threshold, cfg.rewrite_num_perm, cfg.lsh_weights)
-    return low_bytes(signatures), band_keys(signatures, *bands), np.diff(kept_before[offsets])
+    return low_bytes(signatures), band_keys(signatures, *rewrite_bands(cfg)), np.diff(kept_before[offsets])
 
 
 @dataclass(frozen=True)
