@@ -6,6 +6,10 @@ uniform by default). The alignment is the order-preserving one-to-one matching
 that maximises the total similarity above ``min_similarity`` (a weighted
 longest-common-subsequence, computed row by row with numpy).
 
+``align_pairs`` aligns many pairs of texts at once: the sentence similarities
+of every pair come from one sort-merge join of (pair, stem) keys, so the cost
+per pair is a few array elements, not a few dozen numpy calls.
+
 >>> from dedup.tokenize import tokenize
 >>> a = "Armenia froze its CSTO membership. Peskov said Russia will keep talking."
 >>> b = "Peskov stated that Russia will keep talking. Armenia has frozen its CSTO membership."
@@ -21,6 +25,7 @@ from typing import Callable
 
 import numpy as np
 
+from dedup.arrays import ranges
 from dedup.tokenize import DocTokens
 
 Weights = Callable[[np.ndarray], np.ndarray]  # stems -> float weights
@@ -43,68 +48,191 @@ class Alignment:
     sentences_b: int
 
 
-def similarity_matrix(a: DocTokens, b: DocTokens, weights: Weights | None = None,
-                      min_shared: int = 3, distinctive: Distinctive | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(S, mass_a, mass_b): weighted Dice between every sentence of a and of b, and sentence masses.
+_KEY_BITS = 40  # stems are < 2**40; the pair index goes above them in one sortable key
+_CELL_BUDGET = 1 << 21  # sentence pairs scored at once, bounding memory with long texts
 
-    Two sentences count as similar only if they share ``min_shared`` stems, one of them
-    ``distinctive`` (when given), and their numbers do not disagree: sentences made only of a
-    corpus's template words, or one template filled with other figures, never align.
-    """
-    ta, tb = a.stem[a.content], b.stem[b.content]
-    vocab, inverse = np.unique(np.concatenate((ta, tb)), return_inverse=True)
-    w = np.ones(len(vocab)) if weights is None else np.asarray(weights(vocab), float)
-    ma = np.zeros((a.n_sentences, len(vocab)))
-    mb = np.zeros((b.n_sentences, len(vocab)))
-    ma[a.sentence[a.content], inverse[: len(ta)]] = 1.0  # a set: repeated stems set the same cell
-    mb[b.sentence[b.content], inverse[len(ta) :]] = 1.0
-    shared_count = ma @ mb.T
-    shared_weight = (ma * w) @ mb.T
-    mass_a, mass_b = ma @ w, mb @ w
-    denominator = mass_a[:, None] + mass_b[None, :]
+
+@dataclass(frozen=True)
+class SentenceSets:
+    """Many texts' sentences as sets: each distinct (content stem, sentence) and (number,
+    sentence) of text t at ``offsets[t]:offsets[t+1]`` (``number_offsets`` for numbers), sorted
+    by stem or number within the text, and each sentence's mass (summed stem weight) and count of
+    distinct numbers at ``sentence_offsets[t] + i``."""
+
+    offsets: np.ndarray
+    stem: np.ndarray  # uint64 < 2**40
+    stem_sentence: np.ndarray  # intp, sentence index within its text
+    weight: np.ndarray  # float64, of the entry's stem
+    distinctive: np.ndarray | None  # bool, of the entry's stem
+    number_offsets: np.ndarray
+    number: np.ndarray  # uint64 < 2**40: top bits of the number's token hash
+    number_sentence: np.ndarray
+    sentence_offsets: np.ndarray
+    mass: np.ndarray  # float64 per sentence
+    numbers: np.ndarray  # intp per sentence
+
+    def n_sentences(self, texts: np.ndarray) -> np.ndarray:
+        return self.sentence_offsets[texts + 1] - self.sentence_offsets[texts]
+
+
+def _distinct_entries(texts: list[DocTokens], keys: list[np.ndarray], mask: list[np.ndarray]):
+    """(offsets, key, sentence) of each text's distinct (key, sentence) pairs, sorted by key within a text."""
+    lengths = np.array([int(m.sum()) for m in mask], np.intp)
+    text = np.repeat(np.arange(len(texts), dtype=np.uint64), lengths)
+    key = np.concatenate([k[m] for k, m in zip(keys, mask)]) if texts else np.zeros(0, np.uint64)
+    sentence = np.concatenate([t.sentence[m] for t, m in zip(texts, mask)]).astype(np.intp) if texts else np.zeros(0, np.intp)
+    # tokens come in sentence order within a text, so a stable sort by (text, key) keeps it
+    packed = (text << np.uint64(_KEY_BITS)) | key
+    order = np.argsort(packed, kind="stable")
+    packed, sentence = packed[order], sentence[order]
+    distinct = np.ones(len(packed), bool)
+    distinct[1:] = (packed[1:] != packed[:-1]) | (sentence[1:] != sentence[:-1])
+    packed, sentence = packed[distinct], sentence[distinct]
+    counts = np.bincount((packed >> np.uint64(_KEY_BITS)).astype(np.intp), minlength=len(texts))
+    return np.concatenate(([0], np.cumsum(counts))), packed & np.uint64((1 << _KEY_BITS) - 1), sentence
+
+
+def sentence_sets(texts: list[DocTokens], weights: Weights | None = None,
+                  distinctive: Distinctive | None = None) -> SentenceSets:
+    """The sentence sets of many tokenized texts, built in one pass."""
+    sentences = np.array([t.n_sentences for t in texts], np.intp)
+    sentence_offsets = np.concatenate(([0], np.cumsum(sentences)))
+    offsets, stem, stem_sentence = _distinct_entries(texts, [t.stem for t in texts], [t.content for t in texts])
+    # numbers keep the top 40 bits of their hash: a chance collision within one pair is ~1e-10
+    number_offsets, number, number_sentence = _distinct_entries(
+        texts, [t.hash >> np.uint64(64 - _KEY_BITS) for t in texts], [t.numeric for t in texts])
+    weight = np.ones(len(stem)) if weights is None else np.asarray(weights(stem), float)
+    text_of_stem = np.repeat(np.arange(len(texts)), np.diff(offsets))
+    text_of_number = np.repeat(np.arange(len(texts)), np.diff(number_offsets))
+    n = int(sentence_offsets[-1])
+    return SentenceSets(
+        offsets, stem, stem_sentence, weight, None if distinctive is None else np.asarray(distinctive(stem), bool),
+        number_offsets, number, number_sentence, sentence_offsets,
+        np.bincount(sentence_offsets[text_of_stem] + stem_sentence, weight, n),
+        np.bincount(sentence_offsets[text_of_number] + number_sentence, minlength=n),
+    )
+
+
+def _pair_keys(offsets: np.ndarray, keys: np.ndarray, texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(entry, pair << 40 | key) of the entries of each pair's text, in pair order: sorted keys."""
+    lengths = offsets[texts + 1] - offsets[texts]
+    entry = ranges(offsets[texts], lengths)
+    pair = np.repeat(np.arange(len(texts), dtype=np.uint64), lengths)
+    return entry, (pair << np.uint64(_KEY_BITS)) | keys[entry]
+
+
+def _shared_cells(offsets, keys, sentences, pairs, cell_offset, n_b):
+    """Every (pair, sentence of a, sentence of b) cell whose sentences hold a same key, once per
+    shared key: (flat cell index, entry of text a). A sort-merge join of (pair, key) keys."""
+    entry_a, key_a = _pair_keys(offsets, keys, pairs[:, 0])
+    entry_b, key_b = _pair_keys(offsets, keys, pairs[:, 1])
+    lo = np.searchsorted(key_b, key_a, "left")
+    count = np.searchsorted(key_b, key_a, "right") - lo
+    joined_a = np.repeat(np.arange(len(key_a)), count)
+    joined_b = ranges(lo, count)
+    pair = (key_a[joined_a] >> np.uint64(_KEY_BITS)).astype(np.intp)
+    a, b = entry_a[joined_a], entry_b[joined_b]
+    return cell_offset[pair] + sentences[a] * n_b[pair] + sentences[b], a
+
+
+def _similar_cells(sets: SentenceSets, pairs: np.ndarray, min_similarity: float, min_shared: int):
+    """(pair, i, j, similarity) of the sentence pairs similar enough to align, in (pair, i, j) order."""
+    n_a, n_b = sets.n_sentences(pairs[:, 0]), sets.n_sentences(pairs[:, 1])
+    cell_offset = np.concatenate(([0], np.cumsum(n_a * n_b)))
+    total = int(cell_offset[-1])
+    cell, entry = _shared_cells(sets.offsets, sets.stem, sets.stem_sentence, pairs, cell_offset, n_b)
+    shared_count = np.bincount(cell, minlength=total)
+    cells = np.flatnonzero(shared_count >= min_shared)
+    if sets.distinctive is not None:
+        cells = cells[np.bincount(cell, sets.distinctive[entry], total)[cells] >= 1]
+    pair = np.searchsorted(cell_offset, cells, "right") - 1
+    i, j = np.divmod(cells - cell_offset[pair], n_b[pair])
+    sentence_a = sets.sentence_offsets[pairs[pair, 0]] + i
+    sentence_b = sets.sentence_offsets[pairs[pair, 1]] + j
+    shared_weight = np.bincount(cell, sets.weight[entry], total)[cells]
+    denominator = sets.mass[sentence_a] + sets.mass[sentence_b]
     with np.errstate(invalid="ignore", divide="ignore"):
-        dice = np.where(denominator > 0, 2.0 * shared_weight / denominator, 0.0)
-    dice[shared_count < min_shared] = 0.0
-    if distinctive is not None:
-        dice[(ma * distinctive(vocab)) @ mb.T < 1] = 0.0
-    dice[_numbers_disagree(a, b)] = 0.0
-    return dice, mass_a, mass_b
+        similarity = np.where(denominator > 0, 2.0 * shared_weight / denominator, 0.0)
+    number_cell, _ = _shared_cells(sets.number_offsets, sets.number, sets.number_sentence, pairs, cell_offset, n_b)
+    shared_numbers = np.bincount(number_cell, minlength=total)[cells]
+    size_a, size_b = sets.numbers[sentence_a], sets.numbers[sentence_b]
+    # numbers disagree: both sentences hold some and fewer than half of them are shared
+    disagree = (size_a > 0) & (size_b > 0) & (2 * shared_numbers < size_a + size_b - shared_numbers)
+    keep = (similarity >= min_similarity) & ~disagree
+    return pair[keep], i[keep], j[keep], similarity[keep]
 
 
-def _numbers_disagree(a: DocTokens, b: DocTokens) -> np.ndarray:
-    """(na, nb) bool: both sentences hold numbers and fewer than half of them are shared."""
-    ha, hb = a.hash[a.numeric], b.hash[b.numeric]
-    vocab, inverse = np.unique(np.concatenate((ha, hb)), return_inverse=True)
-    na = np.zeros((a.n_sentences, len(vocab)))
-    nb = np.zeros((b.n_sentences, len(vocab)))
-    na[a.sentence[a.numeric], inverse[: len(ha)]] = 1.0
-    nb[b.sentence[b.numeric], inverse[len(ha) :]] = 1.0
-    shared = na @ nb.T
-    size_a, size_b = na.sum(axis=1)[:, None], nb.sum(axis=1)[None, :]
-    return (size_a > 0) & (size_b > 0) & (2 * shared < size_a + size_b - shared)
+def align_pairs(sets: SentenceSets, pairs: np.ndarray, min_similarity: float = 0.25,
+                min_shared: int = 3) -> list[Alignment]:
+    """The alignment of each pair ``(text a, text b)`` of texts in ``sets``."""
+    pairs = np.asarray(pairs, np.intp).reshape(-1, 2)
+    cells = sets.n_sentences(pairs[:, 0]) * sets.n_sentences(pairs[:, 1])
+    out: list[Alignment] = []
+    lo = 0
+    while lo < len(pairs):  # groups of pairs within the cell budget (at least one pair)
+        hi = lo + max(1, int(np.searchsorted(np.cumsum(cells[lo:]), _CELL_BUDGET, "right")))
+        out += _align_group(sets, pairs[lo:hi], min_similarity, min_shared)
+        lo = hi
+    return out
 
 
-def align(a: DocTokens, b: DocTokens, min_similarity: float = 0.25, weights: Weights | None = None,
-          min_shared: int = 3, distinctive: Distinctive | None = None) -> Alignment:
-    sim, mass_a, mass_b = similarity_matrix(a, b, weights, min_shared, distinctive)
-    pairs = _monotone_matching(sim, min_similarity)
+def _align_group(sets: SentenceSets, pairs: np.ndarray, min_similarity: float, min_shared: int) -> list[Alignment]:
+    pair, i, j, similarity = _similar_cells(sets, pairs, min_similarity, min_shared)
+    bounds = np.searchsorted(pair, np.arange(len(pairs) + 1))
+    # a pair whose similar sentences already run in order (copies, most rewrites) takes them all
+    same_pair = pair[1:] == pair[:-1]
+    out_of_order = same_pair & ((i[1:] <= i[:-1]) | (j[1:] <= j[:-1]))
+    needs_matching = np.zeros(len(pairs), bool)
+    needs_matching[pair[1:][out_of_order]] = True
+    masses = [sets.mass[lo:hi] for lo, hi in zip(sets.sentence_offsets[:-1].tolist(), sets.sentence_offsets[1:].tolist())]
+    i_list, j_list, s_list = i.tolist(), j.tolist(), similarity.tolist()
+    out = []
+    for p, (a, b) in enumerate(pairs.tolist()):
+        lo, hi = bounds[p], bounds[p + 1]
+        if needs_matching[p]:
+            gain = np.zeros((len(masses[a]), len(masses[b])))
+            gain[i[lo:hi], j[lo:hi]] = similarity[lo:hi]
+            matched = _monotone_matching(gain)
+        else:
+            matched = tuple(AlignedPair(*cell) for cell in zip(i_list[lo:hi], j_list[lo:hi], s_list[lo:hi]))
+        out.append(_alignment(matched, masses[a], masses[b]))
+    return out
+
+
+def _alignment(pairs: tuple[AlignedPair, ...], mass_a: np.ndarray, mass_b: np.ndarray) -> Alignment:
+    total_a, total_b = float(mass_a.sum()), float(mass_b.sum())
     covered_a = sum(p.similarity * mass_a[p.a] for p in pairs)
     covered_b = sum(p.similarity * mass_b[p.b] for p in pairs)
     return Alignment(
         pairs=pairs,
-        coverage_a=float(covered_a / mass_a.sum()) if mass_a.sum() else 0.0,
-        coverage_b=float(covered_b / mass_b.sum()) if mass_b.sum() else 0.0,
+        coverage_a=float(covered_a / total_a) if total_a else 0.0,
+        coverage_b=float(covered_b / total_b) if total_b else 0.0,
         sentences_a=int((mass_a > 0).sum()),
         sentences_b=int((mass_b > 0).sum()),
     )
 
 
-def _monotone_matching(sim: np.ndarray, min_similarity: float) -> tuple[AlignedPair, ...]:
-    """Order-preserving one-to-one matching maximising the summed similarity of matched pairs."""
-    m, n = sim.shape
-    if m == 0 or n == 0:
-        return ()
-    gain = np.where(sim >= min_similarity, sim, 0.0)
+def similarity_matrix(a: DocTokens, b: DocTokens, weights: Weights | None = None,
+                      min_shared: int = 3, distinctive: Distinctive | None = None) -> np.ndarray:
+    """Weighted Dice between every sentence of a and of b; zero where two sentences share fewer than
+    ``min_shared`` stems, none of them ``distinctive`` (when given), or disagree on their numbers:
+    sentences made only of a corpus's template words, or one template filled with other figures,
+    never align."""
+    sets = sentence_sets([a, b], weights, distinctive)
+    _, i, j, similarity = _similar_cells(sets, np.array([[0, 1]]), 0.0, min_shared)
+    out = np.zeros((a.n_sentences, b.n_sentences))
+    out[i, j] = similarity
+    return out
+
+
+def align(a: DocTokens, b: DocTokens, min_similarity: float = 0.25, weights: Weights | None = None,
+          min_shared: int = 3, distinctive: Distinctive | None = None) -> Alignment:
+    return align_pairs(sentence_sets([a, b], weights, distinctive), np.array([[0, 1]]), min_similarity, min_shared)[0]
+
+
+def _monotone_matching(gain: np.ndarray) -> tuple[AlignedPair, ...]:
+    """Order-preserving one-to-one matching maximising the summed gain of matched pairs (gain > 0)."""
+    m, n = gain.shape
     score = np.zeros((m + 1, n + 1))
     for i in range(1, m + 1):
         diagonal = score[i - 1, :-1] + gain[i - 1]
@@ -118,6 +246,6 @@ def _monotone_matching(sim: np.ndarray, min_similarity: float) -> tuple[AlignedP
         elif score[i, j] == score[i, j - 1]:
             j -= 1
         else:
-            pairs.append(AlignedPair(i - 1, j - 1, float(sim[i - 1, j - 1])))
+            pairs.append(AlignedPair(i - 1, j - 1, float(gain[i - 1, j - 1])))
             i, j = i - 1, j - 1
     return tuple(reversed(pairs))

@@ -10,6 +10,8 @@ NumPy 2.3+ ``np.unique`` hashes by default, which on this workload (millions of
 [1, 2, 3]
 >>> in_sorted(np.array([5, 2, 9]), np.array([1, 2, 5])).tolist()
 [True, True, False]
+>>> ranges(np.array([10, 3]), np.array([2, 3])).tolist()
+[10, 11, 3, 4, 5]
 """
 
 from __future__ import annotations
@@ -36,3 +38,10 @@ def in_sorted(values: np.ndarray, sorted_values: np.ndarray) -> np.ndarray:
         return np.zeros(len(values), bool)
     at = np.minimum(np.searchsorted(sorted_values, values), len(sorted_values) - 1)
     return sorted_values[at] == values
+
+
+def ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The concatenation of ``arange(start, start + length)`` for each start and length."""
+    lengths = np.asarray(lengths, np.intp)
+    ends = np.cumsum(lengths)
+    return np.arange(int(ends[-1]) if len(ends) else 0) + np.repeat(np.asarray(starts, np.intp) - (ends - lengths), lengths)

@@ -130,7 +130,7 @@ class Detector:
         docs = tuple(prepare([text_a, text_b], self.config))
         published = (parse_date(published_a), parse_date(published_b))
         df = self.document_frequency if self.document_frequency.n_docs else _sentence_frequency(docs)
-        return pipeline.verify_pair(self.config, df, ids, docs, published)
+        return pipeline.verify_pairs(self.config, df, docs, [(0, 1, True)], ids, published)[0]
 
     def signatures(self, texts: Iterable[str | bytes]) -> np.ndarray:
         """MinHash signatures of raw texts, as the scan's copy channel computes them: a

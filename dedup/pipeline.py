@@ -21,7 +21,7 @@ from dedup.shingle import content_stems
 from dedup.sign import jaccard_from_low_bytes, low_bytes, sign
 from dedup.tokenize import token_hashes
 from dedup.types import Match, Skipped
-from dedup.verify import PreparedDoc, can_be_rewrite, copy_overlap, fingerprints, is_copy, prepare, score_pair, shingle_batch, shingles
+from dedup.verify import PreparedDoc, align_docs, can_be_rewrite, copy_overlap, fingerprints, is_copy, prepare, scores_of, shingle_batch, shingles
 
 Record = tuple[str, "str | bytes", "datetime | None"]
 
@@ -172,17 +172,27 @@ def band_candidates(cfg: DedupConfig, task: BandTask) -> np.ndarray:
                             lambda pairs: is_candidate(cfg, task.channel, sketches, counts, pairs))
 
 
-def verify_pair(cfg: DedupConfig, df: DocumentFrequency, ids: tuple[str, str],
-                docs: tuple[PreparedDoc, PreparedDoc], published, try_rewrite: bool = True) -> Match:
-    """Exact scores and relation of one pair. Alignment runs where it can change the verdict or
-    gives evidence: not for exact copies, nor for pairs that are neither copies nor rewrite candidates."""
-    weights = df.idf if df.n_docs else None
-    distinctive = (lambda stems: df.rare(stems, cfg.rare_stem_max_df(df.n_docs))) if df.n_docs else None
-    exact = docs[0].fingerprint == docs[1].fingerprint
-    overlap = copy_overlap(*docs)
-    wanted = is_copy(overlap, cfg) or (try_rewrite and can_be_rewrite(*docs, cfg))
-    scores, alignment = score_pair(docs[0], docs[1], cfg, weights, not exact and wanted, distinctive, overlap)
-    return relate(ids[0], ids[1], docs[0], docs[1], scores, alignment, cfg, published)
+def verify_pairs(cfg: DedupConfig, df: DocumentFrequency, docs, pairs: list[tuple[int, int, bool]],
+                 ids, published) -> list[Match]:
+    """Exact scores and relation of each pair ``(i, j, try_rewrite)`` of prepared documents;
+    ``docs``, ``ids`` and ``published`` are indexed by i and j. Alignment runs, in one batch,
+    where it can change the verdict or gives evidence: not for exact copies, nor for pairs that
+    are neither copies nor rewrite candidates."""
+    weights, distinctive = None, None
+    if df.n_docs:
+        max_df = cfg.rare_stem_max_df(df.n_docs)
+        weights, distinctive = df.idf, (lambda stems: df.rare(stems, max_df))
+    overlaps = [copy_overlap(docs[i], docs[j]) for i, j, _ in pairs]
+    wanted = [docs[i].fingerprint != docs[j].fingerprint
+              and (is_copy(overlap, cfg) or (try_rewrite and can_be_rewrite(docs[i], docs[j], cfg)))
+              for (i, j, try_rewrite), overlap in zip(pairs, overlaps)]
+    aligned = iter(align_docs(docs, [(i, j) for (i, j, _), w in zip(pairs, wanted) if w], cfg, weights, distinctive))
+    out = []
+    for (i, j, _), overlap, w in zip(pairs, overlaps, wanted):
+        alignment = next(aligned) if w else None
+        out.append(relate(ids[i], ids[j], docs[i], docs[j], scores_of(overlap, alignment), alignment, cfg,
+                          (published[i], published[j])))
+    return out
 
 
 @dataclass(frozen=True)
@@ -202,15 +212,14 @@ def verify_task(cfg: DedupConfig, df: DocumentFrequency, task: VerifyTask) -> li
     for lo in range(0, len(keys), cfg.batch_size):  # bounded batches bound the tokenizer's memory
         part = keys[lo : lo + cfg.batch_size]
         prepared.update(zip(part, prepare([task.texts[k] for k in part], cfg)))
-    out: list[Match | Skipped] = []
-    for i, j, try_rewrite in task.pairs:
-        ids = (task.ids[i], task.ids[j])
-        try:
-            match = verify_pair(cfg, df, ids, (prepared[i], prepared[j]), (task.published[i], task.published[j]),
-                                try_rewrite)
-        except Exception as e:  # one bad pair must not end a long scan
-            out.append(Skipped(f"{ids[0]} | {ids[1]}", "verify_error", f"{type(e).__name__}: {e}"))
-            continue
-        if match.relation is not None:
-            out.append(match)
-    return out
+    try:
+        matches: list[Match | Skipped] = verify_pairs(cfg, df, prepared, task.pairs, task.ids, task.published)
+    except Exception:  # find the pair that fails: one bad pair must not end a long scan
+        matches = []
+        for pair in task.pairs:
+            try:
+                matches += verify_pairs(cfg, df, prepared, [pair], task.ids, task.published)
+            except Exception as e:
+                ids = f"{task.ids[pair[0]]} | {task.ids[pair[1]]}"
+                matches.append(Skipped(ids, "verify_error", f"{type(e).__name__}: {e}"))
+    return [m for m in matches if isinstance(m, Skipped) or m.relation is not None]

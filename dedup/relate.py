@@ -68,15 +68,11 @@ def direction(relation: Relation | None, scores: Scores, cfg: DedupConfig,
     return None, None
 
 
-def sentence_texts(doc: PreparedDoc) -> list[str]:
-    """The text of each sentence of a prepared document, by token spans."""
-    tokens = doc.tokens
-    if not len(tokens):
-        return []
-    first = np.flatnonzero(np.concatenate(([True], tokens.sentence[1:] != tokens.sentence[:-1])))
-    last = np.concatenate((first[1:], [len(tokens)])) - 1
+def sentence_texts(doc: PreparedDoc, sentences: list[int] | None = None) -> list[str]:
+    """The text of the given sentences (default all) of a prepared document, closing punctuation included."""
+    spans = doc.sentence_spans if sentences is None else doc.sentence_spans[sentences]
     out = []
-    for lo, hi in zip(tokens.start[first].tolist(), tokens.end[last].tolist()):
+    for lo, hi in spans.tolist():
         while hi < len(doc.text) and doc.text[hi] in _TRAILING:
             hi += 1
         out.append(doc.text[lo:hi])
@@ -86,8 +82,10 @@ def sentence_texts(doc: PreparedDoc) -> list[str]:
 def evidence(a: PreparedDoc, b: PreparedDoc, alignment: Alignment | None) -> tuple[SentencePair, ...]:
     if alignment is None or not alignment.pairs:
         return ()
-    sa, sb = sentence_texts(a), sentence_texts(b)
-    return tuple(SentencePair(p.a, p.b, sa[p.a], sb[p.b], p.similarity) for p in alignment.pairs)
+    pairs = alignment.pairs
+    sa = sentence_texts(a, [p.a for p in pairs])
+    sb = sentence_texts(b, [p.b for p in pairs])
+    return tuple(SentencePair(p.a, p.b, ta, tb, p.similarity) for p, ta, tb in zip(pairs, sa, sb))
 
 
 def relate(a_id: str, b_id: str, a: PreparedDoc, b: PreparedDoc, scores: Scores, alignment: Alignment | None,

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dedup.align import Alignment, Distinctive, Weights, align
+from dedup.align import Alignment, Distinctive, Weights, align_pairs, sentence_sets
 from dedup.arrays import unique
 from dedup.config import DedupConfig
 from dedup.hashing import mix64, span_sums
@@ -34,6 +34,7 @@ class PreparedDoc:
     tokens: DocTokens
     shingles: np.ndarray  # unique sorted uint64
     fingerprint: int  # of the token sequence: equal for exact copies
+    sentence_spans: np.ndarray  # (sentences, 2): character offsets of each sentence's first and last token
 
     @property
     def content_words(self) -> int:
@@ -61,11 +62,25 @@ def shingle_batch(texts: list[str], cfg: DedupConfig, detail: bool = True):
     return (batch, *shingles(texts, batch.offsets, batch.hash, cfg))
 
 
+def sentence_spans(batch) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, spans) of a TokenBatch's sentences: document i's are ``spans[offsets[i]:offsets[i+1]]``,
+    each the (start, end) characters from its first token to its last."""
+    n = len(batch.hash)
+    first = np.zeros(n, bool)
+    first[batch.offsets[:-1][batch.offsets[:-1] < n]] = True
+    first[1:] |= batch.sentence[1:] != batch.sentence[:-1]
+    starts = np.flatnonzero(first)
+    ends = np.concatenate((starts[1:], [n])) - 1
+    return np.searchsorted(starts, batch.offsets), np.stack((batch.start[starts], batch.end[ends]), axis=1)
+
+
 def prepare(texts: list[str], cfg: DedupConfig) -> list[PreparedDoc]:
     batch, offsets, hashes = shingle_batch(texts, cfg)
     prints = fingerprints(batch.hash, batch.offsets).tolist()
+    span_offsets, spans = sentence_spans(batch)
     return [
-        PreparedDoc(text, batch.doc(i), unique(hashes[offsets[i] : offsets[i + 1]]), prints[i])
+        PreparedDoc(text, batch.doc(i), unique(hashes[offsets[i] : offsets[i + 1]]), prints[i],
+                    spans[span_offsets[i] : span_offsets[i + 1]])
         for i, text in enumerate(texts)
     ]
 
@@ -90,16 +105,19 @@ def is_copy(overlap: tuple[float, float, float], cfg: DedupConfig) -> bool:
     return overlap[0] >= cfg.near_duplicate_jaccard or max(overlap[1:]) >= cfg.partial_containment
 
 
-def score_pair(a: PreparedDoc, b: PreparedDoc, cfg: DedupConfig, weights: Weights | None = None,
-               with_alignment: bool = True, distinctive: Distinctive | None = None,
-               overlap: tuple[float, float, float] | None = None) -> tuple[Scores, Alignment | None]:
-    """``overlap``: the pair's copy_overlap, when the caller has it already."""
-    jaccard, containment_a, containment_b = overlap or copy_overlap(a, b)
-    alignment = (
-        align(a.tokens, b.tokens, cfg.sentence_similarity, weights, cfg.sentence_min_shared, distinctive)
-        if with_alignment else None
-    )
-    scores = Scores(
+def align_docs(docs, pairs: list[tuple[int, int]], cfg: DedupConfig, weights: Weights | None = None,
+               distinctive: Distinctive | None = None) -> list[Alignment]:
+    """Sentence alignments of pairs of prepared documents (keys of ``docs``), computed in one batch."""
+    keys = sorted({k for pair in pairs for k in pair})
+    position = {k: n for n, k in enumerate(keys)}
+    sets = sentence_sets([docs[k].tokens for k in keys], weights, distinctive)
+    return align_pairs(sets, np.array([(position[i], position[j]) for i, j in pairs], np.intp),
+                       cfg.sentence_similarity, cfg.sentence_min_shared)
+
+
+def scores_of(overlap: tuple[float, float, float], alignment: Alignment | None) -> Scores:
+    jaccard, containment_a, containment_b = overlap
+    return Scores(
         jaccard=jaccard,
         containment_a=containment_a,
         containment_b=containment_b,
@@ -107,4 +125,10 @@ def score_pair(a: PreparedDoc, b: PreparedDoc, cfg: DedupConfig, weights: Weight
         alignment_b=alignment.coverage_b if alignment else 0.0,
         aligned_sentences=len(alignment.pairs) if alignment else 0,
     )
-    return scores, alignment
+
+
+def score_pair(a: PreparedDoc, b: PreparedDoc, cfg: DedupConfig, weights: Weights | None = None,
+               with_alignment: bool = True, distinctive: Distinctive | None = None) -> tuple[Scores, Alignment | None]:
+    """Scores of one pair, with its alignment (uniform word weights unless given)."""
+    alignment = align_docs([a, b], [(0, 1)], cfg, weights, distinctive)[0] if with_alignment else None
+    return scores_of(copy_overlap(a, b), alignment), alignment
