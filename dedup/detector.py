@@ -223,7 +223,7 @@ class Detector:
 
         if cfg.detect_rewrites:
             step = cfg.batch_size
-            chunks = (corpus.stems.read(lo, min(lo + step, n)) for lo in range(0, n, step))
+            chunks = (corpus.stems.locate(lo, min(lo + step, n)) for lo in range(0, n, step))
             for part in ex.map("rare_stems", chunks):
                 corpus.add_rare(*part)
 
@@ -278,7 +278,7 @@ class Detector:
                 yield pipeline.VerifyTask(
                     pairs=[(i, j, r) for (i, j), r in zip(part.tolist(), try_rewrite[lo : lo + chunk].tolist())],
                     ids={k: ids[k] for k in needed},
-                    texts=dict(zip(needed, corpus.texts.get(order[needed]))),
+                    texts=corpus.texts.locate(order[needed]),
                     published={k: corpus.published[order[k]] for k in needed},
                 )
 

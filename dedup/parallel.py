@@ -37,8 +37,8 @@ def _shared_df(df_path: str) -> DocumentFrequency:
 
 
 def _rare_stems(item):
-    df_path, (offsets, stems) = item
-    return pipeline.rare_stem_index(_worker["cfg"], _shared_df(df_path), offsets, stems)
+    df_path, stems = item
+    return pipeline.rare_stem_index(_worker["cfg"], _shared_df(df_path), *stems.read())
 
 
 def _band(task):

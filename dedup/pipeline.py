@@ -19,6 +19,7 @@ from dedup.normalize import BinaryInputError, check_not_binary, clean_text, deco
 from dedup.relate import relate
 from dedup.shingle import content_stems
 from dedup.sign import jaccard_from_low_bytes, low_bytes, sign
+from dedup.store import TextSlice
 from dedup.tokenize import token_hashes
 from dedup.types import Match, Skipped
 from dedup.verify import PreparedDoc, align_docs, can_be_rewrite, copy_overlap, fingerprints, is_copy, prepare, scores_of, shingle_batch, shingles
@@ -201,17 +202,17 @@ class VerifyTask:
 
     pairs: list[tuple[int, int, bool]]  # (doc, doc, try_rewrite)
     ids: dict[int, str]
-    texts: dict[int, str]
+    texts: TextSlice  # of the documents in ids, in sorted order of their keys
     published: dict[int, datetime | None]
 
 
 def verify_task(cfg: DedupConfig, df: DocumentFrequency, task: VerifyTask) -> list[Match | Skipped]:
     """Related pairs of a chunk (unrelated ones are dropped); a pair that fails is a Skipped."""
-    keys = sorted(task.texts)
+    keys = sorted(task.ids)
+    texts = task.texts.read()
     prepared = {}
     for lo in range(0, len(keys), cfg.batch_size):  # bounded batches bound the tokenizer's memory
-        part = keys[lo : lo + cfg.batch_size]
-        prepared.update(zip(part, prepare([task.texts[k] for k in part], cfg)))
+        prepared.update(zip(keys[lo : lo + cfg.batch_size], prepare(texts[lo : lo + cfg.batch_size], cfg)))
     try:
         matches: list[Match | Skipped] = verify_pairs(cfg, df, prepared, task.pairs, task.ids, task.published)
     except Exception:  # find the pair that fails: one bad pair must not end a long scan

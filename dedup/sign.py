@@ -69,16 +69,20 @@ def sign(offsets: np.ndarray, shingles: np.ndarray, num_perm: int, seed: int) ->
 
 def _densify(sig: np.ndarray, filled: np.ndarray, has_shingles: np.ndarray, seed: int) -> None:
     num_perm = sig.shape[1]
-    rows, cols = np.nonzero(~filled & has_shingles[:, None])
+    sig_flat, filled_flat = sig.reshape(-1), filled.reshape(-1)  # views: flat indices gather faster
+    empty = np.flatnonzero(~filled & has_shingles[:, None])
+    cols = empty % num_perm
+    row_start = empty - cols
     rounds = 64
     attempt = 0
-    while len(rows):
+    while len(empty):
         if attempt >= rounds:
             rounds *= 4
-        probe = _probe_table(num_perm, seed, rounds)[attempt % rounds, cols]
-        hit = filled[rows, probe]
-        sig[rows[hit], cols[hit]] = sig[rows[hit], probe[hit]]
-        rows, cols = rows[~hit], cols[~hit]
+        source = row_start + _probe_table(num_perm, seed, rounds)[attempt % rounds].take(cols)
+        hit = filled_flat.take(source)
+        sig_flat[empty[hit]] = sig_flat.take(source[hit])
+        miss = ~hit
+        empty, cols, row_start = empty[miss], cols[miss], row_start[miss]
         attempt += 1
 
 

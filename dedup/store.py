@@ -4,6 +4,14 @@
 ...     store.extend(["first", "second"])
 ...     store.get([1, 0])
 ['second', 'first']
+
+A store's ``locate`` gives a small picklable slice that another process reads
+from the store's file, so that worker processes fetch their own input:
+
+>>> with TextStore() as store:
+...     store.extend(["first", "second"])
+...     store.locate([1]).read()
+['second']
 >>> import numpy as np
 >>> with SegmentStore() as stems:
 ...     stems.extend(np.array([0, 2, 3]), np.array([7, 8, 9], np.uint64))
@@ -20,15 +28,21 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import dataclass
 
 import numpy as np
 
 
 class _TemporaryFile:
-    """A store backed by one unnamed temporary file, closed on close() or on leaving a with block."""
+    """A store backed by one temporary file, removed on close() or on leaving a with block. The file
+    has a name so that worker processes can read it."""
 
     def __init__(self, directory: str | None = None):
-        self._file = tempfile.TemporaryFile(dir=directory)
+        self._file = tempfile.NamedTemporaryFile(dir=directory)
+
+    @property
+    def path(self) -> str:
+        return self._file.name
 
     def __enter__(self):
         return self
@@ -59,12 +73,27 @@ class TextStore(_TemporaryFile):
             end += len(d)
             self._offsets.append(end)
 
-    def get(self, indices) -> list[str]:
+    def locate(self, indices) -> "TextSlice":
         self._file.flush()
-        fd = self._file.fileno()
         offsets = self._offsets
-        return [os.pread(fd, offsets[i + 1] - offsets[i], offsets[i]).decode("utf-8", "surrogatepass")
-                for i in np.asarray(indices, np.int64).tolist()]
+        return TextSlice(self.path, [(offsets[i], offsets[i + 1] - offsets[i])
+                                     for i in np.asarray(indices, np.int64).tolist()])
+
+    def get(self, indices) -> list[str]:
+        return self.locate(indices).read()
+
+
+@dataclass(frozen=True)
+class TextSlice:
+    """Some texts of a TextStore: (byte offset, byte length) of each in the store's file."""
+
+    path: str
+    spans: list[tuple[int, int]]
+
+    def read(self) -> list[str]:
+        with open(self.path, "rb") as f:
+            fd = f.fileno()
+            return [os.pread(fd, length, offset).decode("utf-8", "surrogatepass") for offset, length in self.spans]
 
 
 class SegmentStore(_TemporaryFile):
@@ -81,17 +110,33 @@ class SegmentStore(_TemporaryFile):
         self._ends.append(np.asarray(offsets[1:], np.int64) + self._count)
         self._count += int(offsets[-1])
 
-    def read(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
-        """Segments lo .. hi-1 as (offsets from 0, values)."""
+    def locate(self, lo: int, hi: int) -> "SegmentSlice":
+        """Segments lo .. hi-1."""
         self._file.flush()
         if len(self._ends) > 1:
             self._ends = [np.concatenate(self._ends)]
         ends = self._ends[0] if self._ends else np.zeros(0, np.int64)
         start = int(ends[lo - 1]) if lo > 0 else 0
         stop = int(ends[hi - 1]) if hi > 0 else 0
-        data = os.pread(self._file.fileno(), 8 * (stop - start), 8 * start)
-        offsets = np.concatenate(([0], ends[lo:hi] - start))
-        return offsets, np.frombuffer(data, np.uint64)
+        return SegmentSlice(self.path, start, np.concatenate(([0], ends[lo:hi] - start)))
+
+    def read(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        """Segments lo .. hi-1 as (offsets from 0, values)."""
+        return self.locate(lo, hi).read()
+
+
+@dataclass(frozen=True)
+class SegmentSlice:
+    """Consecutive segments of a SegmentStore: the first one's value index in the file, and offsets from 0."""
+
+    path: str
+    start: int
+    offsets: np.ndarray
+
+    def read(self) -> tuple[np.ndarray, np.ndarray]:
+        with open(self.path, "rb") as f:
+            data = os.pread(f.fileno(), 8 * int(self.offsets[-1]), 8 * self.start)
+        return self.offsets, np.frombuffer(data, np.uint64)
 
 
 class ArrayStore:
