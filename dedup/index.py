@@ -62,10 +62,30 @@ def _row_weights(rows: int) -> np.ndarray:
     return seeded_uint64(0, "band-row", rows) | np.uint64(1)
 
 
+def _stable_key_order(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(order, keys[order]) as a stable argsort gives them: by key, then by row.
+
+    One plain sort of (key's top bits | row) does most of it at about half the cost of a stable
+    argsort; keys that differ but agree on the top bits (hash keys: about 0.03 such pairs per
+    band at a million rows) are then put in exact order within their run."""
+    row_bits = np.uint64(max(len(keys) - 1, 1).bit_length())
+    packed = np.sort((keys >> row_bits << row_bits) | np.arange(len(keys), dtype=np.uint64))
+    order = (packed & ((np.uint64(1) << row_bits) - np.uint64(1))).astype(np.int64)
+    sorted_keys = keys[order]
+    top = packed >> row_bits
+    same_top = top[1:] == top[:-1]
+    mixed = same_top & (sorted_keys[1:] != sorted_keys[:-1])
+    if mixed.any():
+        run = np.concatenate(([0], np.cumsum(~same_top)))
+        at = np.flatnonzero(np.isin(run, run[1:][mixed]))  # positions of the runs to put right
+        exact = at[np.lexsort((order[at], sorted_keys[at], run[at]))]
+        order[at], sorted_keys[at] = order[exact], sorted_keys[exact]
+    return order, sorted_keys
+
+
 def bucket_pairs(keys: np.ndarray, max_bucket_size: int) -> np.ndarray:
     """Pairs (i, j), i < j, of rows of ``keys`` (one band, shape (n,)) sharing a key."""
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
+    order, sorted_keys = _stable_key_order(np.asarray(keys, np.uint64))
     new_run = np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1]))
     run_id = np.cumsum(new_run) - 1
     run_start = np.flatnonzero(new_run)

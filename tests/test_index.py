@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.index import _candidate_probability, band_keys, bucket_pairs, candidate_pairs, optimal_bands, pairs_from_bands
+from dedup.index import _candidate_probability, _stable_key_order, band_keys, bucket_pairs, candidate_pairs, optimal_bands, pairs_from_bands
 
 
 def test_optimal_bands_fit_and_move_with_threshold():
@@ -22,6 +22,16 @@ def test_bucket_pairs_are_exactly_the_pairs_sharing_a_key(keys):
     keys = np.array(keys, np.uint64)
     expected = {(i, j) for i, j in itertools.combinations(range(len(keys)), 2) if keys[i] == keys[j]}
     assert {tuple(p) for p in bucket_pairs(keys, 1000).tolist()} == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), max_size=60))
+def test_key_order_is_a_stable_argsort_even_when_keys_agree_on_their_top_bits(parts):
+    # keys made of few top values and few low values, so that many differ only in their low bits
+    keys = np.array([(top << 60) | low for top, low in parts], np.uint64)
+    order, sorted_keys = _stable_key_order(keys)
+    expected = np.argsort(keys, kind="stable")
+    assert order.tolist() == expected.tolist() and sorted_keys.tolist() == keys[expected].tolist()
 
 
 def test_oversized_bucket_is_a_chain_not_a_clique():
