@@ -167,16 +167,19 @@ def align_pairs(sets: SentenceSets, pairs: np.ndarray, min_similarity: float = 0
     """The alignment of each pair ``(text a, text b)`` of texts in ``sets``."""
     pairs = np.asarray(pairs, np.intp).reshape(-1, 2)
     cells = sets.n_sentences(pairs[:, 0]) * sets.n_sentences(pairs[:, 1])
+    bounds = sets.sentence_offsets.tolist()
+    masses = [sets.mass[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:])]
     out: list[Alignment] = []
     lo = 0
     while lo < len(pairs):  # groups of pairs within the cell budget (at least one pair)
         hi = lo + max(1, int(np.searchsorted(np.cumsum(cells[lo:]), _CELL_BUDGET, "right")))
-        out += _align_group(sets, pairs[lo:hi], min_similarity, min_shared)
+        out += _align_group(sets, masses, pairs[lo:hi], min_similarity, min_shared)
         lo = hi
     return out
 
 
-def _align_group(sets: SentenceSets, pairs: np.ndarray, min_similarity: float, min_shared: int) -> list[Alignment]:
+def _align_group(sets: SentenceSets, masses: list[np.ndarray], pairs: np.ndarray, min_similarity: float,
+                 min_shared: int) -> list[Alignment]:
     pair, i, j, similarity = _similar_cells(sets, pairs, min_similarity, min_shared)
     bounds = np.searchsorted(pair, np.arange(len(pairs) + 1))
     # a pair whose similar sentences already run in order (copies, most rewrites) takes them all
@@ -184,7 +187,6 @@ def _align_group(sets: SentenceSets, pairs: np.ndarray, min_similarity: float, m
     out_of_order = same_pair & ((i[1:] <= i[:-1]) | (j[1:] <= j[:-1]))
     needs_matching = np.zeros(len(pairs), bool)
     needs_matching[pair[1:][out_of_order]] = True
-    masses = [sets.mass[lo:hi] for lo, hi in zip(sets.sentence_offsets[:-1].tolist(), sets.sentence_offsets[1:].tolist())]
     i_list, j_list, s_list = i.tolist(), j.tolist(), similarity.tolist()
     out = []
     for p, (a, b) in enumerate(pairs.tolist()):

@@ -77,7 +77,7 @@ def _stable_key_order(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mixed = same_top & (sorted_keys[1:] != sorted_keys[:-1])
     if mixed.any():
         run = np.concatenate(([0], np.cumsum(~same_top)))
-        at = np.flatnonzero(np.isin(run, run[1:][mixed]))  # positions of the runs to put right
+        at = np.flatnonzero(in_sorted(run, run[1:][mixed]))  # positions of the runs to put right
         exact = at[np.lexsort((order[at], sorted_keys[at], run[at]))]
         order[at], sorted_keys[at] = order[exact], sorted_keys[exact]
     return order, sorted_keys

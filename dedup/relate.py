@@ -21,8 +21,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import numpy as np
-
 from dedup.align import Alignment
 from dedup.config import DedupConfig
 from dedup.types import Match, Relation, Scores, SentencePair
@@ -68,11 +66,10 @@ def direction(relation: Relation | None, scores: Scores, cfg: DedupConfig,
     return None, None
 
 
-def sentence_texts(doc: PreparedDoc, sentences: list[int] | None = None) -> list[str]:
-    """The text of the given sentences (default all) of a prepared document, closing punctuation included."""
-    spans = doc.sentence_spans if sentences is None else doc.sentence_spans[sentences]
+def sentence_texts(doc: PreparedDoc, sentences: list[int]) -> list[str]:
+    """The text of the given sentences of a prepared document, closing punctuation included."""
     out = []
-    for lo, hi in spans.tolist():
+    for lo, hi in doc.sentence_spans[sentences].tolist():
         while hi < len(doc.text) and doc.text[hi] in _TRAILING:
             hi += 1
         out.append(doc.text[lo:hi])

@@ -117,7 +117,6 @@ class SegmentStore(_TemporaryFile):
             self._ends = [np.concatenate(self._ends)]
         ends = self._ends[0] if self._ends else np.zeros(0, np.int64)
         start = int(ends[lo - 1]) if lo > 0 else 0
-        stop = int(ends[hi - 1]) if hi > 0 else 0
         return SegmentSlice(self.path, start, np.concatenate(([0], ends[lo:hi] - start)))
 
     def read(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:

@@ -8,9 +8,10 @@ batches.
 >>> from dedup.config import DedupConfig
 >>> cfg = DedupConfig()
 >>> a, b = prepare(["The cat sat on the mat all day.", "The cat sat on the mat all night."], cfg)
->>> scores, _ = score_pair(a, b, cfg)
->>> round(scores.jaccard, 2)
+>>> round(copy_overlap(a, b)[0], 2)
 0.6
+>>> [(p.a, p.b) for p in align_docs([a, b], [(0, 1)], cfg)[0].pairs]
+[(0, 0)]
 """
 
 from __future__ import annotations
@@ -126,9 +127,3 @@ def scores_of(overlap: tuple[float, float, float], alignment: Alignment | None) 
         aligned_sentences=len(alignment.pairs) if alignment else 0,
     )
 
-
-def score_pair(a: PreparedDoc, b: PreparedDoc, cfg: DedupConfig, weights: Weights | None = None,
-               with_alignment: bool = True, distinctive: Distinctive | None = None) -> tuple[Scores, Alignment | None]:
-    """Scores of one pair, with its alignment (uniform word weights unless given)."""
-    alignment = align_docs([a, b], [(0, 1)], cfg, weights, distinctive)[0] if with_alignment else None
-    return scores_of(copy_overlap(a, b), alignment), alignment
