@@ -68,17 +68,61 @@ def sign(offsets: np.ndarray, shingles: np.ndarray, num_perm: int, seed: int) ->
 
 
 def _densify(sig: np.ndarray, filled: np.ndarray, has_shingles: np.ndarray, seed: int) -> None:
+    """Fill each empty bin from the first filled bin on its probe sequence.
+
+    Rows with few filled bins (rare-stem sets) would need many probing rounds; for them the
+    first hit is read off a table of when each bin's sequence first reaches each other bin.
+    """
     num_perm = sig.shape[1]
+    n_filled = np.count_nonzero(filled, axis=1)
+    sparse = np.flatnonzero(has_shingles & (n_filled <= num_perm // 8) & (n_filled < num_perm))
+    dense = has_shingles & (n_filled > num_perm // 8) & (n_filled < num_perm)
     sig_flat, filled_flat = sig.reshape(-1), filled.reshape(-1)  # views: flat indices gather faster
-    empty = np.flatnonzero(~filled & has_shingles[:, None])
+    empty = np.flatnonzero(~filled & dense[:, None])
+    _probe(sig_flat, filled_flat, empty, num_perm, seed, 0)
+    if not len(sparse):
+        return
+    depth = _FIRST_HIT_DEPTH * num_perm
+    first_hit = _first_hit(num_perm, seed, depth)
+    per_chunk = max(1, _FIRST_HIT_CELLS // (num_perm * (num_perm // 8)))  # bounds the gathered table
+    for lo in range(0, len(sparse), per_chunk):
+        rows = sparse[lo : lo + per_chunk]
+        row, source_bin = np.nonzero(filled[rows])
+        starts = np.searchsorted(row, np.arange(len(rows)))
+        best = np.minimum.reduceat(first_hit[source_bin], starts, axis=0)  # (rows, num_perm): t * num_perm + bin
+        fill = ~filled[rows]
+        found = fill & (best < depth * num_perm)
+        target = rows[:, None] * num_perm + np.arange(num_perm)
+        sig_flat[target[found]] = sig_flat[(target - np.arange(num_perm))[found] + best[found] % num_perm]
+        _probe(sig_flat, filled_flat, target[fill & ~found], num_perm, seed, depth)  # almost never any
+
+
+_FIRST_HIT_DEPTH = 16  # probes per bin covered by the table, in multiples of num_perm
+_FIRST_HIT_CELLS = 1 << 22
+
+
+@lru_cache(maxsize=8)
+def _first_hit(num_perm: int, seed: int, depth: int) -> np.ndarray:
+    """first_hit[j, i] = t * num_perm + j for the first attempt t < depth at which empty bin i
+    probes bin j (depth * num_perm if none): the smallest over a row's filled bins j is its source."""
+    probe = _probe_table(num_perm, seed, depth)
+    attempt = np.repeat(np.arange(depth, dtype=np.int64), num_perm)
+    empty_bin = np.tile(np.arange(num_perm, dtype=np.int64), depth)
+    table = np.full((num_perm, num_perm), depth, np.int64)
+    np.minimum.at(table, (probe.ravel(), empty_bin), attempt)
+    return (table * num_perm + np.arange(num_perm)[:, None]).astype(np.int32)
+
+
+def _probe(sig_flat: np.ndarray, filled_flat: np.ndarray, empty: np.ndarray, num_perm: int, seed: int,
+           attempt: int) -> None:
+    """Fill the empty flat positions by probing, from the given attempt on."""
     cols = empty % num_perm
     row_start = empty - cols
     rounds = 64
-    attempt = 0
     while len(empty):
-        if attempt >= rounds:
+        while attempt >= rounds:
             rounds *= 4
-        source = row_start + _probe_table(num_perm, seed, rounds)[attempt % rounds].take(cols)
+        source = row_start + _probe_table(num_perm, seed, rounds)[attempt].take(cols)
         hit = filled_flat.take(source)
         sig_flat[empty[hit]] = sig_flat.take(source[hit])
         miss = ~hit

@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 
 from dedup.shingle import char_shingles, content_stems, ngram_hashes
 from dedup.index import band_keys, optimal_bands
+from dedup import sign as sign_module
+from dedup.hashing import mix64
 from dedup.sign import EMPTY, estimate_jaccard, jaccard_from_low_bytes, low_bytes, sign, to_datasketch
 from dedup.tokenize import token_hashes, tokenize_batch
 
@@ -62,6 +64,41 @@ def test_estimate_within_stated_error(size_a, size_b, shared_frac, seed):
     # the low-byte sketches the scan keeps estimate it too, with a little more variance
     agreement = np.mean(low_bytes(sig[0]) == low_bytes(sig[1]))
     assert abs(float(jaccard_from_low_bytes(agreement)) - jaccard) <= bound + 0.01
+
+
+def _densified_by_probing(shingles: np.ndarray, num_perm: int, seed: int) -> np.ndarray:
+    """One signature the slow, obvious way: fill bins, then walk each empty bin's probe sequence."""
+    h = mix64(shingles ^ sign_module._seed_key(seed))
+    bins = ((h >> np.uint64(32)) * np.uint64(num_perm) >> np.uint64(32)).astype(int)
+    raw = np.full(num_perm, EMPTY, np.uint32)
+    np.minimum.at(raw, bins, (h & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+    filled, out = raw != EMPTY, raw.copy()
+    for i in np.flatnonzero(~filled):
+        t = 0
+        while not filled[sign_module._probe_table(num_perm, seed, 64 << 2 * (t // 64))[t, i]]:
+            t += 1
+        out[i] = raw[sign_module._probe_table(num_perm, seed, 64 << 2 * (t // 64))[t, i]]
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 60), min_size=1, max_size=6), st.sampled_from([16, 64, 256]),
+       st.integers(0, 1000), st.sampled_from([1, 16]))
+def test_densification_equals_plain_probing(sizes, num_perm, seed, table_depth):
+    """Sparse rows read their source off the first-hit table, dense rows probe; both, and the
+    fallback past the table's depth (forced with a shallow table), give what plain probing gives."""
+    original = sign_module._FIRST_HIT_DEPTH
+    sign_module._FIRST_HIT_DEPTH = table_depth
+    try:
+        rng = np.random.default_rng(seed)
+        sets = [rng.integers(0, 2**63, size, dtype=np.uint64) for size in sizes]
+        offsets = np.concatenate(([0], np.cumsum(sizes)))
+        sig = sign(offsets, np.concatenate(sets), num_perm, seed)
+    finally:
+        sign_module._FIRST_HIT_DEPTH = original
+    for row, shingles in zip(sig, sets):
+        assert np.array_equal(row, _densified_by_probing(shingles, num_perm, seed) if len(shingles) else
+                              np.full(num_perm, EMPTY, np.uint32))
 
 
 def test_identical_sets_have_identical_signatures_and_empty_is_marked():
