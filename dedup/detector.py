@@ -33,7 +33,7 @@ from dedup.io import parse_date
 from dedup.normalize import clean_text, decode_bytes
 from dedup.parallel import Executor
 from dedup.shingle import content_stems
-from dedup.store import ArrayStore, BandKeyStore, SegmentStore, TextStore
+from dedup.store import ArrayStore, BandKeyStore, SegmentSlice, TextStore
 from dedup.types import Cluster, Document, Match, ScanReport, Skipped
 from dedup.verify import prepare, shingle_batch
 
@@ -41,8 +41,9 @@ Progress = Callable[[str, int], None]
 
 
 class _Corpus:
-    """What a scan keeps per document: ids and dates in memory; texts, stems, signatures and LSH
-    band keys in stores that live in memory or, out of core, in temporary files."""
+    """What a scan keeps per document: ids and dates in memory; where its text and stems are in the
+    spool files; signatures and LSH band keys in stores that live in memory or, out of core, in
+    temporary files."""
 
     def __init__(self, cfg: DedupConfig) -> None:
         spill, where = cfg.out_of_core, cfg.temp_dir
@@ -51,8 +52,8 @@ class _Corpus:
         self.fingerprints: list[np.ndarray] = []
         self.content_words: list[np.ndarray] = []
         self.rare_counts: list[np.ndarray] = []  # rare stems per document
-        self.texts = TextStore(where)
-        self.stems = SegmentStore(where)
+        self.texts = TextStore()
+        self.stems: list[SegmentSlice] = []  # one per pass-1 batch
         self.copy_bands = pipeline.copy_bands(cfg)
         self.copy_sketches = ArrayStore(cfg.num_perm, np.uint8, spill, where)
         self.copy_keys = BandKeyStore(self.copy_bands[0], spill, where)
@@ -65,8 +66,8 @@ class _Corpus:
         self.published += batch.published
         self.fingerprints.append(batch.fingerprints)
         self.content_words.append(batch.content_words)
-        self.texts.extend(batch.texts)
-        self.stems.extend(batch.stem_offsets, batch.stems)
+        self.texts.add(batch.texts)
+        self.stems.append(batch.stems)
         self.copy_sketches.append(batch.copy_sketches)
         self.copy_keys.append(batch.copy_keys)
 
@@ -82,8 +83,6 @@ class _Corpus:
 
     def close(self) -> None:
         self.release_index()
-        self.texts.close()
-        self.stems.close()
 
 
 class Scan:
@@ -222,9 +221,7 @@ class Detector:
         fingerprints = np.concatenate(corpus.fingerprints)[order]
 
         if cfg.detect_rewrites:
-            step = cfg.batch_size
-            chunks = (corpus.stems.locate(lo, min(lo + step, n)) for lo in range(0, n, step))
-            for part in ex.map("rare_stems", chunks):
+            for part in ex.map("rare_stems", corpus.stems):
                 corpus.add_rare(*part)
 
         # exact copies: only the first member of each group is indexed; its candidates are
@@ -235,34 +232,35 @@ class Detector:
         exact = np.stack((representative[~is_rep], np.flatnonzero(~is_rep)), axis=1)
         # bands are judged in the workers: each channel's pairs are sharpened by its sketch estimate
         # as each band yields them; sketches and counts reach the workers as files, in canonical order
-        with tempfile.TemporaryDirectory(dir=cfg.temp_dir) as shared:
-            copy_path = _save(shared, "copy", corpus.copy_sketches.read()[order])
-            corpus.copy_sketches.close()  # from here on only the file's copy, which every process maps
-            if cfg.detect_rewrites:
-                rare_path = _save(shared, "rare", corpus.rare_sketches.read()[order])
-                corpus.rare_sketches.close()
-                counts_path = _save(shared, "counts", np.concatenate(corpus.rare_counts)[order])
-                long_enough = np.concatenate(corpus.content_words)[order] >= cfg.rewrite_min_words
+        copy_path = _save(ex.scratch, "copy", corpus.copy_sketches.read()[order])
+        corpus.copy_sketches.close()  # from here on only the file's copy, which every process maps
+        if cfg.detect_rewrites:
+            rare_path = _save(ex.scratch, "rare", corpus.rare_sketches.read()[order])
+            corpus.rare_sketches.close()
+            counts_path = _save(ex.scratch, "counts", np.concatenate(corpus.rare_counts)[order])
+            long_enough = np.concatenate(corpus.content_words)[order] >= cfg.rewrite_min_words
 
-            def tasks() -> Iterator[pipeline.BandTask]:  # read one band at a time
-                for b in range(corpus.copy_bands[0]):
-                    yield pipeline.BandTask(corpus.copy_keys.band(b)[order], is_rep, "copy", copy_path)
-                for b in range(corpus.rare_bands[0] if cfg.detect_rewrites else 0):
-                    yield pipeline.BandTask(corpus.rare_keys.band(b)[order], is_rep & long_enough, "rewrite",
-                                            rare_path, counts_path)
+        def tasks() -> Iterator[pipeline.BandTask]:  # read one band at a time
+            for b in range(corpus.copy_bands[0]):
+                yield pipeline.BandTask(corpus.copy_keys.band(b)[order], is_rep, "copy", copy_path)
+            for b in range(corpus.rare_bands[0] if cfg.detect_rewrites else 0):
+                yield pipeline.BandTask(corpus.rare_keys.band(b)[order], is_rep & long_enough, "rewrite",
+                                        rare_path, counts_path)
 
-            found = np.zeros((0, 2), np.int64)
-            for band_pairs in ex.map("band", tasks()):  # a similar pair meets in many bands: merge as they come
-                found = unique_pairs(np.concatenate((found, band_pairs)))
-            pairs = unique_pairs(np.concatenate([exact, _expand_groups(found, representative)]))
-            if progress:
-                progress("candidates", len(pairs))
-            try_rewrite = np.zeros(len(pairs), bool)
-            if cfg.detect_rewrites:
-                try_rewrite = pipeline.is_candidate(cfg, "rewrite", np.load(rare_path, mmap_mode="r"),
-                                                    np.load(counts_path), pairs)
-            keep = ((fingerprints[pairs[:, 0]] == fingerprints[pairs[:, 1]]) | try_rewrite
-                    | pipeline.is_candidate(cfg, "copy", np.load(copy_path, mmap_mode="r"), None, pairs))
+        found = np.zeros((0, 2), np.int64)
+        for band_pairs in ex.map("band", tasks()):  # a similar pair meets in many bands: merge as they come
+            found = unique_pairs(np.concatenate((found, band_pairs)))
+        pairs = unique_pairs(np.concatenate([exact, _expand_groups(found, representative)]))
+        if progress:
+            progress("candidates", len(pairs))
+        try_rewrite = np.zeros(len(pairs), bool)
+        if cfg.detect_rewrites:
+            try_rewrite = pipeline.is_candidate(cfg, "rewrite", np.load(rare_path, mmap_mode="r"),
+                                                np.load(counts_path), pairs)
+        keep = ((fingerprints[pairs[:, 0]] == fingerprints[pairs[:, 1]]) | try_rewrite
+                | pipeline.is_candidate(cfg, "copy", np.load(copy_path, mmap_mode="r"), None, pairs))
+        for path in (copy_path, rare_path, counts_path) if cfg.detect_rewrites else (copy_path,):
+            os.remove(path)
         pairs, try_rewrite = pairs[keep], try_rewrite[keep]
         report.candidates = len(pairs)
         corpus.release_index()

@@ -1,15 +1,17 @@
 """Runs the scan's batch steps in worker processes, results in input order.
 
 ``workers=1`` runs everything in the calling process. The pool is forked once,
-when a scan starts and the process is still small; the document frequencies,
-known only after the first pass, reach the workers through a file that each
-maps read-only on first use.
+when a scan starts and the process is still small. Processes exchange bulk data
+through files in the executor's scratch directory: each writes its own spool
+files, and the document frequencies, known only after the first pass, reach the
+workers through a file that each maps read-only on first use.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import tempfile
 from collections import deque
 from typing import Callable, Iterable, Iterator
@@ -17,17 +19,19 @@ from typing import Callable, Iterable, Iterator
 from dedup import pipeline
 from dedup.config import DedupConfig
 from dedup.frequency import DocumentFrequency
+from dedup.store import Spool
 
 _worker: dict = {}
 
 
-def _init(cfg: DedupConfig) -> None:
+def _init(cfg: DedupConfig, scratch: str) -> None:
     _worker.clear()
     _worker["cfg"] = cfg
+    _worker["spool"] = Spool(scratch)
 
 
 def _sign(records):
-    return pipeline.sign_records(_worker["cfg"], records)
+    return pipeline.sign_records(_worker["cfg"], records, _worker["spool"])
 
 
 def _shared_df(df_path: str) -> DocumentFrequency:
@@ -70,36 +74,38 @@ class Executor:
         self.cfg = cfg
         self.workers = resolve_workers(workers)
         self.pool = None
-        self._df_file = None
+        self.scratch = ""  # a directory for files every process reads, removed on exit
+        self._df_path = None
+        self._shared = 0
 
     def __enter__(self) -> "Executor":
+        self.scratch = tempfile.mkdtemp(prefix="dedup-", dir=self.cfg.temp_dir)
         if self.workers > 1:
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-            self.pool = context.Pool(self.workers, initializer=_init, initargs=(self.cfg,))
-        _init(self.cfg)
+            self.pool = context.Pool(self.workers, initializer=_init, initargs=(self.cfg, self.scratch))
+        _init(self.cfg, self.scratch)
         return self
 
     def __exit__(self, *exc) -> None:
         if self.pool is not None:
             self.pool.terminate()
             self.pool = None
-        if self._df_file is not None:
-            self._df_file.close()
+        _worker.pop("spool").close()
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
     def share(self, df: DocumentFrequency) -> None:
         """Make ``df`` the document frequencies the rare_stems and verify steps use."""
-        if self._df_file is not None:
-            self._df_file.close()
-        self._df_file = tempfile.NamedTemporaryFile(suffix=".npy", dir=self.cfg.temp_dir)
-        df.save(self._df_file.name)
-        _worker["df"], _worker["df_path"] = df, self._df_file.name
+        self._shared += 1  # a new file each time: workers tell by its name that it changed
+        self._df_path = os.path.join(self.scratch, f"df-{self._shared}.npy")
+        df.save(self._df_path)
+        _worker["df"], _worker["df_path"] = df, self._df_path
 
     def map(self, step: str, items: Iterable) -> Iterator:
         """Results in input order. At most a few items per worker are in flight, so memory stays
         bounded however long the input is (Pool.imap would read all of it ahead)."""
         if step in _NEEDS_DF:
-            items = ((self._df_file.name, item) for item in items)
+            items = ((self._df_path, item) for item in items)
         if self.pool is None:
             yield from map(STEPS[step], items)
             return

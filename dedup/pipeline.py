@@ -19,7 +19,7 @@ from dedup.normalize import BinaryInputError, check_not_binary, clean_text, deco
 from dedup.relate import relate
 from dedup.shingle import content_stems
 from dedup.sign import jaccard_from_low_bytes, low_bytes, sign
-from dedup.store import TextSlice
+from dedup.store import SegmentSlice, Spool, TextSlice
 from dedup.tokenize import token_hashes
 from dedup.types import Match, Skipped
 from dedup.verify import PreparedDoc, align_docs, can_be_rewrite, copy_overlap, fingerprints, is_copy, prepare, scores_of, shingle_batch, shingles
@@ -29,17 +29,17 @@ Record = tuple[str, "str | bytes", "datetime | None"]
 
 @dataclass
 class SignedBatch:
-    """Pass 1 output for a batch of records: what the scan keeps of each document it accepts."""
+    """Pass 1 output for a batch of records: what the scan keeps of each document it accepts.
+    Clean texts and distinct content stems stay in the spool files of the process that made them."""
 
     ids: list[str] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)  # clean text
+    texts: TextSlice | None = None  # clean texts
     published: list[datetime | None] = field(default_factory=list)
     fingerprints: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
     copy_sketches: np.ndarray | None = None  # low bytes of the copy signatures, for estimates
     copy_keys: np.ndarray | None = None  # LSH band keys of the copy signatures
     content_words: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    stem_offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, np.int64))
-    stems: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))  # distinct content stems per doc
+    stems: SegmentSlice | None = None  # distinct content stems per doc
     stem_tally: tuple[np.ndarray, np.ndarray] = field(default_factory=lambda: tally(np.zeros(0, np.uint64)))
     skipped: list[Skipped] = field(default_factory=list)
 
@@ -69,7 +69,7 @@ def _accept(cfg: DedupConfig, record: Record) -> tuple[str, str, datetime | None
     return doc_id, clean_text(text), published
 
 
-def sign_records(cfg: DedupConfig, records: list[Record]) -> SignedBatch:
+def sign_records(cfg: DedupConfig, records: list[Record], spool: Spool) -> SignedBatch:
     """Pass 1: check, clean, tokenize, shingle and sign a batch of records."""
     out = SignedBatch()
     accepted = []
@@ -78,6 +78,8 @@ def sign_records(cfg: DedupConfig, records: list[Record]) -> SignedBatch:
         (out.skipped.append if isinstance(checked, Skipped) else accepted.append)(checked)
     bands, rows = copy_bands(cfg)
     if not accepted:
+        out.texts = spool.write_texts([])
+        out.stems = spool.write_segments(np.zeros(1, np.int64), np.zeros(0, np.uint64))
         out.copy_sketches = np.zeros((0, cfg.num_perm), np.uint8)
         out.copy_keys = np.zeros((0, bands), np.uint64)
         return out
@@ -90,7 +92,7 @@ def sign_records(cfg: DedupConfig, records: list[Record]) -> SignedBatch:
             out.skipped.append(Skipped(doc_id, "too_short", f"{n} words < min_tokens"))
     kept = np.flatnonzero(token_counts >= max(cfg.min_tokens, 1))
     out.ids = [accepted[i][0] for i in kept]
-    out.texts = [accepted[i][1] for i in kept]
+    out.texts = spool.write_texts([accepted[i][1] for i in kept])
     out.published = [accepted[i][2] for i in kept]
     out.fingerprints = fingerprints(batch.hash, batch.offsets)[kept]
     signatures = sign(offsets, shingles, cfg.num_perm, cfg.seed)[kept]
@@ -98,8 +100,9 @@ def sign_records(cfg: DedupConfig, records: list[Record]) -> SignedBatch:
     out.copy_keys = band_keys(signatures, bands, rows)
     stem_offsets, stems = content_stems(batch)
     out.content_words = np.diff(stem_offsets)[kept]
-    out.stem_offsets, out.stems = distinct_per_segment(stem_offsets, stems, kept)
-    out.stem_tally = tally(out.stems)
+    stem_offsets, stems = distinct_per_segment(stem_offsets, stems, kept)
+    out.stems = spool.write_segments(stem_offsets, stems)
+    out.stem_tally = tally(stems)
     return out
 
 

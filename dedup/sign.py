@@ -74,9 +74,10 @@ def _densify(sig: np.ndarray, filled: np.ndarray, has_shingles: np.ndarray, seed
     first hit is read off a table of when each bin's sequence first reaches each other bin.
     """
     num_perm = sig.shape[1]
+    few = max(num_perm // 8, 1)  # below this many filled bins, the table costs less than probing
     n_filled = np.count_nonzero(filled, axis=1)
-    sparse = np.flatnonzero(has_shingles & (n_filled <= num_perm // 8) & (n_filled < num_perm))
-    dense = has_shingles & (n_filled > num_perm // 8) & (n_filled < num_perm)
+    sparse = np.flatnonzero(has_shingles & (n_filled <= few))
+    dense = has_shingles & (n_filled > few) & (n_filled < num_perm)
     sig_flat, filled_flat = sig.reshape(-1), filled.reshape(-1)  # views: flat indices gather faster
     empty = np.flatnonzero(~filled & dense[:, None])
     _probe(sig_flat, filled_flat, empty, num_perm, seed, 0)
@@ -84,16 +85,21 @@ def _densify(sig: np.ndarray, filled: np.ndarray, has_shingles: np.ndarray, seed
         return
     depth = _FIRST_HIT_DEPTH * num_perm
     first_hit = _first_hit(num_perm, seed, depth)
-    per_chunk = max(1, _FIRST_HIT_CELLS // (num_perm * (num_perm // 8)))  # bounds the gathered table
+    probe = _probe_table(num_perm, seed, depth)
+    per_chunk = max(1, _FIRST_HIT_CELLS // (num_perm * few))  # bounds the gathered tables
     for lo in range(0, len(sparse), per_chunk):
         rows = sparse[lo : lo + per_chunk]
         row, source_bin = np.nonzero(filled[rows])
-        starts = np.searchsorted(row, np.arange(len(rows)))
-        best = np.minimum.reduceat(first_hit[source_bin], starts, axis=0)  # (rows, num_perm): t * num_perm + bin
+        # each row's filled bins, padded with a bin that is never reached
+        column = np.arange(len(row)) - np.searchsorted(row, row)
+        filled_bins = np.full((len(rows), column.max() + 1), num_perm)
+        filled_bins[row, column] = source_bin
+        attempt = first_hit[filled_bins].min(axis=1)  # (rows, num_perm)
         fill = ~filled[rows]
-        found = fill & (best < depth * num_perm)
+        found = fill & (attempt < depth)
         target = rows[:, None] * num_perm + np.arange(num_perm)
-        sig_flat[target[found]] = sig_flat[(target - np.arange(num_perm))[found] + best[found] % num_perm]
+        source = probe[np.minimum(attempt, depth - 1), np.arange(num_perm)] + rows[:, None] * num_perm
+        sig_flat[target[found]] = sig_flat[source[found]]
         _probe(sig_flat, filled_flat, target[fill & ~found], num_perm, seed, depth)  # almost never any
 
 
@@ -103,14 +109,15 @@ _FIRST_HIT_CELLS = 1 << 22
 
 @lru_cache(maxsize=8)
 def _first_hit(num_perm: int, seed: int, depth: int) -> np.ndarray:
-    """first_hit[j, i] = t * num_perm + j for the first attempt t < depth at which empty bin i
-    probes bin j (depth * num_perm if none): the smallest over a row's filled bins j is its source."""
+    """first_hit[j, i]: the first attempt t < depth at which empty bin i probes bin j (depth if
+    none; row num_perm is all depth). The smallest over a row's filled bins j is the attempt that
+    finds i's source."""
     probe = _probe_table(num_perm, seed, depth)
     attempt = np.repeat(np.arange(depth, dtype=np.int64), num_perm)
     empty_bin = np.tile(np.arange(num_perm, dtype=np.int64), depth)
-    table = np.full((num_perm, num_perm), depth, np.int64)
+    table = np.full((num_perm + 1, num_perm), depth, np.int64)
     np.minimum.at(table, (probe.ravel(), empty_bin), attempt)
-    return (table * num_perm + np.arange(num_perm)[:, None]).astype(np.int32)
+    return table.astype(np.int16 if depth < 1 << 15 else np.int32)
 
 
 def _probe(sig_flat: np.ndarray, filled_flat: np.ndarray, empty: np.ndarray, num_perm: int, seed: int,

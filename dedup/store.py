@@ -1,23 +1,22 @@
 """Where a scan keeps per-document data it needs later: in temporary files, not in memory.
 
->>> with TextStore() as store:
-...     store.extend(["first", "second"])
-...     store.get([1, 0])
-['second', 'first']
+Each process appends what it produces (clean texts, content stems) to its own
+spool files and hands on only small picklable slices, which any process reads:
 
-A store's ``locate`` gives a small picklable slice that another process reads
-from the store's file, so that worker processes fetch their own input:
-
->>> with TextStore() as store:
-...     store.extend(["first", "second"])
-...     store.locate([1]).read()
-['second']
->>> import numpy as np
->>> with SegmentStore() as stems:
-...     stems.extend(np.array([0, 2, 3]), np.array([7, 8, 9], np.uint64))
-...     offsets, values = stems.read(0, 2)
-...     offsets.tolist(), values.tolist()
+>>> import numpy as np, tempfile
+>>> spool = Spool(tempfile.mkdtemp())
+>>> texts = TextStore()
+>>> texts.add(spool.write_texts(["first", "second"])); texts.add(spool.write_texts(["third"]))
+>>> texts.get([2, 0])
+['third', 'first']
+>>> stems = spool.write_segments(np.array([0, 2, 3]), np.array([7, 8, 9], np.uint64))
+>>> offsets, values = stems.read()
+>>> offsets.tolist(), values.tolist()
 ([0, 2, 3], [7, 8, 9])
+>>> spool.close()
+
+Signatures and LSH band keys stay in memory or, out of core, spill to a file:
+
 >>> rows = ArrayStore(2, np.uint32, spill=True)
 >>> rows.append(np.array([[1, 2], [3, 4]])); rows.append(np.array([[5, 6]]))
 >>> rows.read().tolist()
@@ -33,106 +32,112 @@ from dataclasses import dataclass
 import numpy as np
 
 
-class _TemporaryFile:
-    """A store backed by one temporary file, removed on close() or on leaving a with block. The file
-    has a name so that worker processes can read it."""
+class Spool:
+    """Append-only files of one process in a scan's scratch directory. Each process writes what it
+    produces where it is, and any process reads it back through the slice the write returns, so
+    texts and stems never travel between processes."""
 
-    def __init__(self, directory: str | None = None):
-        self._file = tempfile.NamedTemporaryFile(dir=directory)
+    def __init__(self, directory: str):
+        self.directory = directory
+        self._files: dict[str, tuple] = {}
+        self._pid = os.getpid()
 
-    @property
-    def path(self) -> str:
-        return self._file.name
+    def _file(self, kind: str):
+        if self._pid != os.getpid():  # forked: the parent's files are not this process's to write
+            self._files, self._pid = {}, os.getpid()
+        if kind not in self._files:
+            path = os.path.join(self.directory, f"{kind}-{self._pid}")
+            self._files[kind] = (open(path, "ab", buffering=0), path, [0])
+        return self._files[kind]
 
-    def __enter__(self):
-        return self
+    def _append(self, kind: str, data: bytes) -> tuple[str, int]:
+        """Write data; its file and byte offset there."""
+        f, path, size = self._file(kind)
+        f.write(data)
+        start = size[0]
+        size[0] += len(data)
+        return path, start
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def write_texts(self, texts: list[str]) -> "TextSlice":
+        data = [t.encode("utf-8", "surrogatepass") for t in texts]
+        lengths = np.array([len(d) for d in data], np.int64)
+        path, start = self._append("texts", b"".join(data))
+        spans = np.stack((np.zeros(len(data), np.int64), start + np.cumsum(lengths) - lengths, lengths), axis=1)
+        return TextSlice((path,), spans)
+
+    def write_segments(self, offsets: np.ndarray, values: np.ndarray) -> "SegmentSlice":
+        path, start = self._append("segments", np.ascontiguousarray(values, np.uint64).tobytes())
+        return SegmentSlice(path, start // 8, np.asarray(offsets, np.int64))
 
     def close(self) -> None:
-        self._file.close()
+        if self._pid == os.getpid():
+            for f, _, _ in self._files.values():
+                f.close()
+        self._files = {}
 
 
-class TextStore(_TemporaryFile):
-    """Texts appended in order and read back by index."""
+@dataclass(frozen=True)
+class TextSlice:
+    """Texts in spool files: (file number in ``paths``, byte offset, byte length) of each."""
 
-    def __init__(self, directory: str | None = None):
-        super().__init__(directory)
-        self._offsets = [0]
+    paths: tuple[str, ...]
+    spans: np.ndarray  # (n, 3) int64
 
     def __len__(self) -> int:
-        return len(self._offsets) - 1
+        return len(self.spans)
 
-    def extend(self, texts: list[str]) -> None:
-        data = [t.encode("utf-8", "surrogatepass") for t in texts]
-        self._file.seek(0, os.SEEK_END)
-        self._file.write(b"".join(data))
-        end = self._offsets[-1]
-        for d in data:
-            end += len(d)
-            self._offsets.append(end)
+    def read(self) -> list[str]:
+        files = [open(path, "rb") for path in self.paths]
+        try:
+            fds = [f.fileno() for f in files]
+            return [os.pread(fds[k], length, offset).decode("utf-8", "surrogatepass")
+                    for k, offset, length in self.spans.tolist()]
+        finally:
+            for f in files:
+                f.close()
 
-    def locate(self, indices) -> "TextSlice":
-        self._file.flush()
-        offsets = self._offsets
-        return TextSlice(self.path, [(offsets[i], offsets[i + 1] - offsets[i])
-                                     for i in np.asarray(indices, np.int64).tolist()])
+
+class TextStore:
+    """Where each document's text is, in the order added: an index of spans in spool files."""
+
+    def __init__(self) -> None:
+        self._paths: list[str] = []
+        self._spans: list[np.ndarray] = []
+
+    def __len__(self) -> int:
+        return sum(map(len, self._spans))
+
+    def add(self, texts: TextSlice) -> None:
+        numbers = np.array([self._number(path) for path in texts.paths] or [0], np.int64)
+        spans = texts.spans.copy()
+        spans[:, 0] = numbers[spans[:, 0]]
+        self._spans.append(spans)
+
+    def _number(self, path: str) -> int:
+        if path not in self._paths:
+            self._paths.append(path)
+        return self._paths.index(path)
+
+    def locate(self, indices) -> TextSlice:
+        if len(self._spans) != 1:
+            self._spans = [np.concatenate(self._spans) if self._spans else np.zeros((0, 3), np.int64)]
+        return TextSlice(tuple(self._paths), self._spans[0][np.asarray(indices, np.int64)])
 
     def get(self, indices) -> list[str]:
         return self.locate(indices).read()
 
 
 @dataclass(frozen=True)
-class TextSlice:
-    """Some texts of a TextStore: (byte offset, byte length) of each in the store's file."""
-
-    path: str
-    spans: list[tuple[int, int]]
-
-    def read(self) -> list[str]:
-        with open(self.path, "rb") as f:
-            fd = f.fileno()
-            return [os.pread(fd, length, offset).decode("utf-8", "surrogatepass") for offset, length in self.spans]
-
-
-class SegmentStore(_TemporaryFile):
-    """uint64 segments (one per document), appended in order and read back in ranges."""
-
-    def __init__(self, directory: str | None = None):
-        super().__init__(directory)
-        self._ends: list[np.ndarray] = []
-        self._count = 0
-
-    def extend(self, offsets: np.ndarray, values: np.ndarray) -> None:
-        self._file.seek(0, os.SEEK_END)
-        self._file.write(np.ascontiguousarray(values, np.uint64).tobytes())
-        self._ends.append(np.asarray(offsets[1:], np.int64) + self._count)
-        self._count += int(offsets[-1])
-
-    def locate(self, lo: int, hi: int) -> "SegmentSlice":
-        """Segments lo .. hi-1."""
-        self._file.flush()
-        if len(self._ends) > 1:
-            self._ends = [np.concatenate(self._ends)]
-        ends = self._ends[0] if self._ends else np.zeros(0, np.int64)
-        start = int(ends[lo - 1]) if lo > 0 else 0
-        return SegmentSlice(self.path, start, np.concatenate(([0], ends[lo:hi] - start)))
-
-    def read(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
-        """Segments lo .. hi-1 as (offsets from 0, values)."""
-        return self.locate(lo, hi).read()
-
-
-@dataclass(frozen=True)
 class SegmentSlice:
-    """Consecutive segments of a SegmentStore: the first one's value index in the file, and offsets from 0."""
+    """Consecutive uint64 segments in a spool file: the first value's index there, and offsets from 0."""
 
     path: str
     start: int
     offsets: np.ndarray
 
     def read(self) -> tuple[np.ndarray, np.ndarray]:
+        if not self.offsets[-1]:
+            return self.offsets, np.zeros(0, np.uint64)
         with open(self.path, "rb") as f:
             data = os.pread(f.fileno(), 8 * int(self.offsets[-1]), 8 * self.start)
         return self.offsets, np.frombuffer(data, np.uint64)

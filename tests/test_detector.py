@@ -171,5 +171,6 @@ def _bigger_corpus():
 def test_workers_and_out_of_core_give_the_same_output(tmp_path):
     expected = _result(_bigger_corpus(), batch_size=64)
     assert len(expected) >= 3
-    assert _result(_bigger_corpus(), batch_size=64, workers=2) == expected
+    assert _result(_bigger_corpus(), batch_size=64, workers=2, temp_dir=str(tmp_path)) == expected
     assert _result(_bigger_corpus(), batch_size=64, out_of_core=True, temp_dir=str(tmp_path)) == expected
+    assert list(tmp_path.iterdir()) == []  # spool, sketch and frequency files are gone with the scan

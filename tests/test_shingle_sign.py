@@ -73,11 +73,12 @@ def _densified_by_probing(shingles: np.ndarray, num_perm: int, seed: int) -> np.
     raw = np.full(num_perm, EMPTY, np.uint32)
     np.minimum.at(raw, bins, (h & np.uint64(0xFFFFFFFF)).astype(np.uint32))
     filled, out = raw != EMPTY, raw.copy()
+    probe = sign_module._probe_table(num_perm, seed, 1 << 14)  # the sequences' first 16,384 attempts
     for i in np.flatnonzero(~filled):
         t = 0
-        while not filled[sign_module._probe_table(num_perm, seed, 64 << 2 * (t // 64))[t, i]]:
+        while not filled[probe[t, i]]:
             t += 1
-        out[i] = raw[sign_module._probe_table(num_perm, seed, 64 << 2 * (t // 64))[t, i]]
+        out[i] = raw[probe[t, i]]
     return out
 
 
@@ -156,15 +157,19 @@ def test_token_hashes_equal_the_full_tokenizer(texts):
     assert np.array_equal(offsets, batch.offsets) and np.array_equal(hashes, batch.hash)
 
 
-def test_public_signatures_are_the_scans_copy_signatures():
+def test_public_signatures_are_the_scans_copy_signatures(tmp_path):
     from conftest import news_text
 
     from dedup import DedupConfig, Detector
     from dedup.pipeline import sign_records
+    from dedup.store import Spool
 
     texts = [news_text(i) for i in range(5)] + [news_text(0).upper()]
     ours = Detector().signatures(texts)
-    batch = sign_records(DedupConfig(), [(str(i), t, None) for i, t in enumerate(texts)])
+    spool = Spool(str(tmp_path))
+    batch = sign_records(DedupConfig(), [(str(i), t, None) for i, t in enumerate(texts)], spool)
+    spool.close()
+    assert batch.texts.read()[1] == news_text(1)  # clean text: the generated one is already clean
     assert np.array_equal(low_bytes(ours), batch.copy_sketches)
     assert np.array_equal(band_keys(ours, *optimal_bands(0.3, 128)), batch.copy_keys)
     assert np.array_equal(ours[0], ours[5]) and not np.array_equal(ours[0], ours[1])
