@@ -74,7 +74,7 @@ def _densify(sig: np.ndarray, filled: np.ndarray, has_shingles: np.ndarray, seed
     first hit is read off a table of when each bin's sequence first reaches each other bin.
     """
     num_perm = sig.shape[1]
-    few = max(num_perm // 8, 1)  # below this many filled bins, the table costs less than probing
+    few = max(num_perm // 4, 1)  # up to this many filled bins, the table costs less than probing
     n_filled = np.count_nonzero(filled, axis=1)
     sparse = np.flatnonzero(has_shingles & (n_filled <= few))
     dense = has_shingles & (n_filled > few) & (n_filled < num_perm)
