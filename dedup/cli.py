@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import shutil
 import sys
 import textwrap
 import time
 from pathlib import Path
+
+import orjson
 
 from dedup.config import DedupConfig
 from dedup.detector import Detector
@@ -76,12 +77,15 @@ def cmd_scan(args: argparse.Namespace) -> int:
     progress = _Progress()
     scan = det.scan(docs, progress=progress)
     linked: list[Match] = []  # for --clusters, kept without their evidence
+    flushed = time.monotonic()
     try:
         for match in scan:
             if args.clusters:
                 linked.append(dataclasses.replace(match, evidence=()))
-            out.write(json.dumps(match.to_dict(), ensure_ascii=False) + "\n")
-            out.flush()
+            out.write(orjson.dumps(match.to_dict()).decode() + "\n")
+            if time.monotonic() - flushed > 1.0:  # what is found reaches the file within a second
+                out.flush()
+                flushed = time.monotonic()
     finally:
         progress.done()
         if args.output:
@@ -89,7 +93,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         if args.clusters:
             with open(args.clusters, "w", encoding="utf-8") as f:
                 for c in det.cluster(linked):
-                    f.write(json.dumps({"members": list(c.members), "source": c.source}, ensure_ascii=False) + "\n")
+                    f.write(orjson.dumps({"members": list(c.members), "source": c.source}).decode() + "\n")
         print(scan.report.summary(), file=sys.stderr)
         for skipped in scan.report.skipped_examples[: args.show_skipped]:
             print(f"  skipped {skipped.id}: {skipped.reason} {skipped.detail}".rstrip(), file=sys.stderr)
@@ -110,7 +114,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     except BinaryInputError as e:
         raise SystemExit(f"dedup compare: {e}")
     if args.json:
-        print(json.dumps(match.to_dict(), ensure_ascii=False))
+        print(orjson.dumps(match.to_dict()).decode())
     else:
         print(render_verdict(match, args.a, args.b))
     return 0
