@@ -247,9 +247,14 @@ class Detector:
                 yield pipeline.BandTask(corpus.rare_keys.band(b)[order], is_rep & long_enough, "rewrite",
                                         rare_path, counts_path)
 
-        found = np.zeros((0, 2), np.int64)
-        for band_pairs in ex.map("band", tasks()):  # a similar pair meets in many bands: merge as they come
-            found = unique_pairs(np.concatenate((found, band_pairs)))
+        # a similar pair meets in many bands: merge as they come, once the new pairs outnumber the
+        # merged ones (bounded memory, linear total work)
+        found, pending = np.zeros((0, 2), np.int64), []
+        for band_pairs in ex.map("band", tasks()):
+            pending.append(band_pairs)
+            if sum(map(len, pending)) > max(len(found), 1 << 20):
+                found, pending = unique_pairs(np.concatenate([found, *pending])), []
+        found = unique_pairs(np.concatenate([found, *pending]))
         pairs = unique_pairs(np.concatenate([exact, _expand_groups(found, representative)]))
         if progress:
             progress("candidates", len(pairs))

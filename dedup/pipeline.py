@@ -156,9 +156,10 @@ def is_candidate(cfg: DedupConfig, channel: str, sketches: np.ndarray, rare_coun
                  pairs: np.ndarray) -> np.ndarray:
     """Whether each pair's sketch estimate makes it a candidate of the channel."""
     agreement = np.empty(len(pairs))
-    for lo in range(0, len(pairs), 65536):
-        p = pairs[lo : lo + 65536]
-        agreement[lo : lo + 65536] = np.count_nonzero(sketches[p[:, 0]] == sketches[p[:, 1]], axis=1)
+    for lo in range(0, len(pairs), 4096):  # chunks whose rows stay in cache; take() gathers rows fastest
+        p = pairs[lo : lo + 4096]
+        agreement[lo : lo + 4096] = (sketches.take(p[:, 0], axis=0) == sketches.take(p[:, 1], axis=0)).sum(
+            axis=1, dtype=np.int32)
     jaccard = jaccard_from_low_bytes(agreement / max(sketches.shape[1], 1))
     if channel == "copy":
         return jaccard >= cfg.copy_min_estimate

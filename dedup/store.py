@@ -31,6 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dedup.arrays import ranges
+
 
 class Spool:
     """Append-only files of one process in a scan's scratch directory. Each process writes what it
@@ -184,18 +186,34 @@ class ArrayStore:
 
 
 class BandKeyStore:
-    """LSH band keys, one store per band, so that a band can be read (and sorted) on its own."""
+    """LSH band keys, appended a batch of documents at a time and read back one band at a time.
+    Each batch is kept band-major, so appending is one copy and a band is read in long runs."""
 
     def __init__(self, bands: int, spill: bool = False, directory: str | None = None):
-        self.bands = [ArrayStore(1, np.uint64, spill, directory) for _ in range(bands)]
+        self.bands = bands
+        self._file = tempfile.TemporaryFile(dir=directory) if spill else None
+        self._batches: list[np.ndarray] = []  # in memory: (bands, docs) per batch
+        self._sizes: list[int] = []
 
     def append(self, keys: np.ndarray) -> None:
-        for b, store in enumerate(self.bands):
-            store.append(keys[:, b])
+        by_band = np.ascontiguousarray(np.asarray(keys, np.uint64).reshape(-1, self.bands).T)
+        self._sizes.append(by_band.shape[1])
+        if self._file is None:
+            self._batches.append(by_band)
+        else:
+            self._file.write(by_band.tobytes())
 
     def band(self, b: int) -> np.ndarray:
-        return np.asarray(self.bands[b].read()[:, 0])
+        sizes = np.array(self._sizes, np.int64)
+        if not sizes.sum():
+            return np.zeros(0, np.uint64)
+        if self._file is None:
+            return np.concatenate([batch[b] for batch in self._batches])
+        self._file.flush()
+        keys = np.memmap(self._file, np.uint64, "r", shape=(int(sizes.sum()) * self.bands,))
+        return keys[ranges((np.cumsum(sizes) - sizes) * self.bands + b * sizes, sizes)]
 
     def close(self) -> None:
-        for store in self.bands:
-            store.close()
+        self._batches = []
+        if self._file is not None and not self._file.closed:
+            self._file.close()

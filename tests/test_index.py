@@ -4,6 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dedup.store import BandKeyStore
 from dedup.index import _candidate_probability, _stable_key_order, band_keys, bucket_pairs, candidate_pairs, optimal_bands, pairs_from_bands
 
 
@@ -73,3 +74,16 @@ def test_accept_filter_keeps_exactly_the_accepted_pairs_and_judges_them_once(ban
     kept = {tuple(p) for p in pairs_from_bands(keys, max_bucket_size=100, accept=accept).tolist()}
     assert kept == {(i, j) for i, j in everything if (i * 7 + j + salt) % 3 != 0}
     assert all(judged.count(pair) == 1 for pair in kept) and set(judged) == everything
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(0, 40), max_size=6), st.integers(1, 9), st.booleans())
+def test_band_key_store_reads_back_each_band(batch_sizes, bands, spill):
+    rng = np.random.default_rng(len(batch_sizes) * 100 + bands)
+    batches = [rng.integers(0, 2**63, (size, bands)).astype(np.uint64) for size in batch_sizes]
+    store = BandKeyStore(bands, spill)
+    for keys in batches:
+        store.append(keys)
+    everything = np.concatenate(batches) if batches else np.zeros((0, bands), np.uint64)
+    assert all(np.array_equal(store.band(b), everything[:, b]) for b in range(bands))
+    store.close()
