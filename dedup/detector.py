@@ -31,7 +31,7 @@ from dedup.frequency import DocumentFrequency
 from dedup.index import unique_pairs
 from dedup.io import parse_date
 from dedup.normalize import clean_text, decode_bytes
-from dedup.parallel import Executor
+from dedup.parallel import Executor, release_memory
 from dedup.shingle import content_stems
 from dedup.store import ArrayStore, BandKeyStore, SegmentSlice, TextStore
 from dedup.types import Cluster, Document, Match, ScanReport, Skipped
@@ -223,6 +223,7 @@ class Detector:
         if cfg.detect_rewrites:
             for part in ex.map("rare_stems", corpus.stems):
                 corpus.add_rare(*part)
+        release_memory(cfg)
 
         # exact copies: only the first member of each group is indexed; its candidates are
         # then shared with the other members, which are linked to it as exact pairs
@@ -232,12 +233,12 @@ class Detector:
         exact = np.stack((representative[~is_rep], np.flatnonzero(~is_rep)), axis=1)
         # bands are judged in the workers: each channel's pairs are sharpened by its sketch estimate
         # as each band yields them; sketches and counts reach the workers as files, in canonical order
-        copy_path = _save(ex.scratch, "copy", corpus.copy_sketches.read()[order])
+        copy_path = _save(ex.scratch, "copy", corpus.copy_sketches.read(), order)
         corpus.copy_sketches.close()  # from here on only the file's copy, which every process maps
         if cfg.detect_rewrites:
-            rare_path = _save(ex.scratch, "rare", corpus.rare_sketches.read()[order])
+            rare_path = _save(ex.scratch, "rare", corpus.rare_sketches.read(), order)
             corpus.rare_sketches.close()
-            counts_path = _save(ex.scratch, "counts", np.concatenate(corpus.rare_counts)[order])
+            counts_path = _save(ex.scratch, "counts", np.concatenate(corpus.rare_counts), order)
             long_enough = np.concatenate(corpus.content_words)[order] >= cfg.rewrite_min_words
 
         def tasks() -> Iterator[pipeline.BandTask]:  # read one band at a time
@@ -269,10 +270,12 @@ class Detector:
         pairs, try_rewrite = pairs[keep], try_rewrite[keep]
         report.candidates = len(pairs)
         corpus.release_index()
+        release_memory(cfg)
 
-        # chunks small enough that every worker gets several (balance), large enough to amortise
-        # sending the texts they need
-        chunk = int(np.clip(len(pairs) // (4 * ex.workers), 256, 2048))
+        # chunks small enough that every worker gets several (balance), large enough that a text
+        # shared by pairs of a chunk is prepared once; out of core, small: a chunk's prepared texts
+        # and alignment arrays are the scan's largest transient memory (~0.13 MB per pair)
+        chunk = int(np.clip(len(pairs) // (4 * ex.workers), 256, 512 if cfg.out_of_core else 2048))
 
         def tasks() -> Iterator[pipeline.VerifyTask]:
             for lo in range(0, len(pairs), chunk):
@@ -298,9 +301,15 @@ class Detector:
                 progress("verified", min(done, len(pairs)))
 
 
-def _save(directory: str, name: str, array: np.ndarray) -> str:
+def _save(directory: str, name: str, array: np.ndarray, order: np.ndarray) -> str:
+    """Save ``array[order]`` as a .npy file, a slice at a time: no second copy of the array in memory."""
     path = os.path.join(directory, name + ".npy")
-    np.save(path, array)
+    header = {"descr": np.lib.format.dtype_to_descr(array.dtype), "fortran_order": False,
+              "shape": (len(order), *array.shape[1:])}
+    with open(path, "wb") as f:
+        np.lib.format.write_array_header_2_0(f, header)
+        for lo in range(0, len(order), 1 << 16):
+            f.write(np.ascontiguousarray(array[order[lo : lo + (1 << 16)]]).tobytes())
     return path
 
 

@@ -9,6 +9,8 @@ workers through a file that each maps read-only on first use.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
 import shutil
@@ -63,6 +65,29 @@ STEPS: dict[str, Callable] = {"sign": _sign, "rare_stems": _rare_stems, "band": 
 _NEEDS_DF = {"rare_stems", "verify"}
 
 
+def _malloc_trim() -> Callable[[], None] | None:
+    libc = ctypes.util.find_library("c")
+    trim = getattr(ctypes.CDLL(libc), "malloc_trim", None) if libc else None  # glibc only
+    return (lambda: trim(0)) if trim else None
+
+
+_TRIM = _malloc_trim()
+
+
+def release_memory(cfg: DedupConfig) -> None:
+    """Out of core, give the memory the allocator keeps after freeing back to the system (glibc
+    holds on to tens of MB of freed numpy buffers per process); it costs page faults later."""
+    if _TRIM and cfg.out_of_core:
+        _TRIM()
+
+
+def _run(step: str, item):
+    try:
+        return STEPS[step](item)
+    finally:
+        release_memory(_worker["cfg"])
+
+
 def resolve_workers(workers: int) -> int:
     return workers if workers > 0 else (os.cpu_count() or 1)
 
@@ -107,11 +132,11 @@ class Executor:
         if step in _NEEDS_DF:
             items = ((self._df_path, item) for item in items)
         if self.pool is None:
-            yield from map(STEPS[step], items)
+            yield from (_run(step, item) for item in items)
             return
         in_flight: deque = deque()
         for item in items:
-            in_flight.append(self.pool.apply_async(STEPS[step], (item,)))
+            in_flight.append(self.pool.apply_async(_run, (step, item)))
             if len(in_flight) >= 2 * self.workers:
                 yield in_flight.popleft().get()
         while in_flight:

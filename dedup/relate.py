@@ -21,12 +21,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import regex
+
 from dedup.align import Alignment
 from dedup.config import DedupConfig
 from dedup.types import Match, Relation, Scores, SentencePair
 from dedup.verify import PreparedDoc, can_be_rewrite
 
-_TRAILING = ".!?\"'”’)»"
+_TRAILING = regex.compile("[.!?\"'”’)»]*")
 
 
 def classify(a: PreparedDoc, b: PreparedDoc, scores: Scores, cfg: DedupConfig) -> tuple[Relation | None, float]:
@@ -68,12 +70,8 @@ def direction(relation: Relation | None, scores: Scores, cfg: DedupConfig,
 
 def sentence_texts(doc: PreparedDoc, sentences: list[int]) -> list[str]:
     """The text of the given sentences of a prepared document, closing punctuation included."""
-    out = []
-    for lo, hi in doc.sentence_spans[sentences].tolist():
-        while hi < len(doc.text) and doc.text[hi] in _TRAILING:
-            hi += 1
-        out.append(doc.text[lo:hi])
-    return out
+    text = doc.text
+    return [text[lo : _TRAILING.match(text, hi).end()] for lo, hi in doc.sentence_spans[sentences].tolist()]
 
 
 def evidence(a: PreparedDoc, b: PreparedDoc, alignment: Alignment | None) -> tuple[SentencePair, ...]:
