@@ -167,11 +167,13 @@ class Detector:
         corpus = _Corpus(self.config)
         try:
             with Executor(self.config, self.config.workers) as ex:
-                for batch in ex.map("sign", self._record_batches(docs, report)):
+                for n_batches, batch in enumerate(ex.map("sign", self._record_batches(docs, report)), 1):
                     for skipped in batch.skipped:
                         report.skip(skipped)
                     corpus.add(batch)
                     self.document_frequency.add_tally(*batch.stem_tally, len(batch.ids))
+                    if n_batches % 64 == 0:
+                        release_memory(self.config)
                     if progress:
                         progress("read", report.documents_read)
                 report.documents_scanned = len(corpus.ids)
@@ -261,10 +263,10 @@ class Detector:
             progress("candidates", len(pairs))
         try_rewrite = np.zeros(len(pairs), bool)
         if cfg.detect_rewrites:
-            try_rewrite = pipeline.is_candidate(cfg, "rewrite", np.load(rare_path, mmap_mode="r"),
+            try_rewrite = pipeline.is_candidate(cfg, "rewrite", pipeline.sketches_of(cfg, rare_path),
                                                 np.load(counts_path), pairs)
         keep = ((fingerprints[pairs[:, 0]] == fingerprints[pairs[:, 1]]) | try_rewrite
-                | pipeline.is_candidate(cfg, "copy", np.load(copy_path, mmap_mode="r"), None, pairs))
+                | pipeline.is_candidate(cfg, "copy", pipeline.sketches_of(cfg, copy_path), None, pairs))
         for path in (copy_path, rare_path, counts_path) if cfg.detect_rewrites else (copy_path,):
             os.remove(path)
         pairs, try_rewrite = pairs[keep], try_rewrite[keep]

@@ -152,15 +152,17 @@ class BandTask:
     rare_counts: str | None = None
 
 
-def is_candidate(cfg: DedupConfig, channel: str, sketches: np.ndarray, rare_counts: np.ndarray | None,
+def is_candidate(cfg: DedupConfig, channel: str, sketches: np.ndarray | str, rare_counts: np.ndarray | None,
                  pairs: np.ndarray) -> np.ndarray:
-    """Whether each pair's sketch estimate makes it a candidate of the channel."""
-    agreement = np.empty(len(pairs))
+    """Whether each pair's sketch estimate makes it a candidate of the channel. ``sketches`` is the
+    channel's sketch matrix or, out of core, its .npy file, mapped afresh for each slice of pairs
+    so that only that slice's pages stay resident."""
+    agreement, width = np.empty(len(pairs)), 1
     for lo in range(0, len(pairs), 4096):  # chunks whose rows stay in cache; take() gathers rows fastest
-        p = pairs[lo : lo + 4096]
-        agreement[lo : lo + 4096] = (sketches.take(p[:, 0], axis=0) == sketches.take(p[:, 1], axis=0)).sum(
-            axis=1, dtype=np.int32)
-    jaccard = jaccard_from_low_bytes(agreement / max(sketches.shape[1], 1))
+        rows = np.load(sketches, mmap_mode="r") if isinstance(sketches, str) else sketches
+        p, width = pairs[lo : lo + 4096], rows.shape[1]
+        agreement[lo : lo + 4096] = (rows.take(p[:, 0], axis=0) == rows.take(p[:, 1], axis=0)).sum(axis=1, dtype=np.int32)
+    jaccard = jaccard_from_low_bytes(agreement / width)
     if channel == "copy":
         return jaccard >= cfg.copy_min_estimate
     # a few rare stems, repeated over every slot, make a high Jaccard by chance:
@@ -169,9 +171,14 @@ def is_candidate(cfg: DedupConfig, channel: str, sketches: np.ndarray, rare_coun
     return (jaccard >= cfg.rewrite_min_estimate) & (shared >= cfg.rewrite_min_shared_stems)
 
 
+def sketches_of(cfg: DedupConfig, path: str) -> np.ndarray | str:
+    """A channel's sketches for is_candidate: the whole file mapped, or out of core its path."""
+    return path if cfg.out_of_core else np.load(path, mmap_mode="r")
+
+
 def band_candidates(cfg: DedupConfig, task: BandTask) -> np.ndarray:
     """Candidate pairs of one band, (m, 2) canonical positions."""
-    sketches = np.load(task.sketches, mmap_mode="r")
+    sketches = sketches_of(cfg, task.sketches)
     counts = np.load(task.rare_counts, mmap_mode="r") if task.rare_counts else None
     return pairs_from_bands([task.keys], cfg.max_bucket_size, task.valid,
                             lambda pairs: is_candidate(cfg, task.channel, sketches, counts, pairs))
