@@ -196,7 +196,7 @@ def scaling(args) -> dict:
         pairs = out_dir / f"pairs_{size}.jsonl"
         cmd = [sys.executable, "-m", "dedup.cli", "scan", str(corpus), "-o", str(pairs), "--workers", str(args.workers)]
         cmd += args.scan_args
-        row = {"docs": size, **_run_measured(cmd), **_planted_scores(pairs, labels)}
+        row = {"docs": size, **_run_measured(cmd, args.memory_limit_mb), **_planted_scores(pairs, labels)}
         row["us_per_doc"] = 1e6 * row["wall_s"] / size
         rows.append(row)
         print(json.dumps(row), flush=True)
@@ -233,13 +233,15 @@ def _memory(p) -> tuple[int, int]:
         return rss, rss
 
 
-def _run_measured(cmd: list[str]) -> dict:
+def _run_measured(cmd: list[str], memory_limit_mb: float | None = None) -> dict:
     """Wall time and peak memory (summed PSS, and its anonymous part) of a command and all its
-    child processes."""
+    child processes; with a memory limit, run in a cgroup that enforces it."""
     import psutil
 
+    cgroup = _memory_cgroup(memory_limit_mb) if memory_limit_mb else None
     started = time.perf_counter()
-    proc = psutil.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = psutil.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                        preexec_fn=(lambda: _join_cgroup(cgroup)) if cgroup else None)
     peak, peak_anon = 0, 0
     while proc.poll() is None:
         try:
@@ -251,10 +253,37 @@ def _run_measured(cmd: list[str]) -> dict:
         time.sleep(min(1.0, 0.05 + (time.perf_counter() - started) / 10))  # fine early, cheap later
     wall = time.perf_counter() - started
     stderr = proc.stderr.read().decode(errors="replace")
+    limit = {}
+    if cgroup:
+        limit = {"memory_limit_mb": memory_limit_mb, "cgroup_peak_mb": _cgroup_peak(cgroup) / 1e6}
+        os.rmdir(cgroup)
     if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed: {stderr[-2000:]}")
-    return {"wall_s": wall, "peak_memory_mb": peak / 1e6, "peak_anon_memory_mb": peak_anon / 1e6,
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {stderr[-2000:]}")
+    return {"wall_s": wall, "peak_memory_mb": peak / 1e6, "peak_anon_memory_mb": peak_anon / 1e6, **limit,
             "summary": stderr.strip().splitlines()[-1]}
+
+
+def _memory_cgroup(limit_mb: float) -> str:
+    """A new memory cgroup (v2, or v1) limited to ``limit_mb``."""
+    controllers = Path("/sys/fs/cgroup/cgroup.controllers")
+    if controllers.exists() and "memory" in controllers.read_text().split():
+        path, limit_file = Path("/sys/fs/cgroup", f"dedup-bench-{os.getpid()}"), "memory.max"
+    else:
+        path, limit_file = Path("/sys/fs/cgroup/memory", f"dedup-bench-{os.getpid()}"), "memory.limit_in_bytes"
+    path.mkdir()
+    (path / limit_file).write_text(str(int(limit_mb * 1e6)))
+    return str(path)
+
+
+def _join_cgroup(path: str) -> None:
+    Path(path, "cgroup.procs").write_text(str(os.getpid()))
+
+
+def _cgroup_peak(path: str) -> int:
+    for name in ("memory.peak", "memory.max_usage_in_bytes"):
+        if Path(path, name).exists():
+            return int(Path(path, name).read_text())
+    return 0
 
 
 def _plot(rows: list[dict], path: Path) -> None:
@@ -293,6 +322,9 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--out", default="benchmarks/results")
     s.add_argument("--data", help="where generated corpora are kept (default: OUT/corpora)")
+    s.add_argument("--memory-limit-mb", type=float,
+                   help="run each scan in a cgroup with this memory limit (Linux, as root); page cache "
+                        "counts against it and is reclaimed, a scan that needs more is killed")
     s.add_argument("scan_args", nargs="*", help="extra arguments for dedup scan, after --")
     s.set_defaults(func=scaling)
     args = parser.parse_args(argv)

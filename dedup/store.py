@@ -31,8 +31,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dedup.arrays import ranges
-
 
 class Spool:
     """Append-only files of one process in a scan's scratch directory. Each process writes what it
@@ -210,8 +208,12 @@ class BandKeyStore:
         if self._file is None:
             return np.concatenate([batch[b] for batch in self._batches])
         self._file.flush()
-        keys = np.memmap(self._file, np.uint64, "r", shape=(int(sizes.sum()) * self.bands,))
-        return keys[ranges((np.cumsum(sizes) - sizes) * self.bands + b * sizes, sizes)]
+        # read, not mapped: a mapping of the whole file would keep the pages it faults in resident
+        out = np.empty(int(sizes.sum()), np.uint64)
+        fd, starts, ends = self._file.fileno(), np.cumsum(sizes) - sizes, np.cumsum(sizes)
+        for start, end in zip(starts.tolist(), ends.tolist()):
+            os.preadv(fd, [out[start:end]], 8 * (start * self.bands + b * (end - start)))
+        return out
 
     def close(self) -> None:
         self._batches = []
