@@ -47,6 +47,11 @@ def _build_powers(n: int) -> list[np.ndarray]:
                 for base in (_BASE, _BASE_INVERSE)]
 
 
+def cache_powers(n: int) -> None:
+    """Build the cached powers for spans of up to ``n`` values now (capped at the cache's limit)."""
+    powers(min(n, _CACHED_POWERS))
+
+
 def powers(n: int) -> tuple[np.ndarray, np.ndarray]:
     """(BASE**i, BASE**-i) modulo 2**64 for i < n."""
     global _powers_cache

@@ -1,10 +1,12 @@
 """Runs the scan's batch steps in worker processes, results in input order.
 
 ``workers=1`` runs everything in the calling process. The pool is forked once,
-when a scan starts and the process is still small. Processes exchange bulk data
-through files in the executor's scratch directory: each writes its own spool
-files, and the document frequencies, known only after the first pass, reach the
-workers through a file that each maps read-only on first use.
+when a scan starts and the process is still small, after the lookup tables every
+step uses are built, so that the workers share them instead of each building its
+own. Processes exchange bulk data through files in the executor's scratch
+directory: each writes its own spool files, and the document frequencies, known
+only after the first pass, reach the workers through a file that each maps
+read-only on first use.
 """
 
 from __future__ import annotations
@@ -106,6 +108,7 @@ class Executor:
     def __enter__(self) -> "Executor":
         self.scratch = tempfile.mkdtemp(prefix="dedup-", dir=self.cfg.temp_dir)
         if self.workers > 1:
+            pipeline.warm_up(self.cfg)
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
             self.pool = context.Pool(self.workers, initializer=_init, initargs=(self.cfg, self.scratch))

@@ -14,6 +14,7 @@ import numpy as np
 from dedup.arrays import unique
 from dedup.config import DedupConfig
 from dedup.frequency import DocumentFrequency, tally
+from dedup.hashing import cache_powers
 from dedup.index import band_keys, optimal_bands, pairs_from_bands
 from dedup.normalize import BinaryInputError, check_not_binary, clean_text, decode_bytes
 from dedup.relate import relate
@@ -104,6 +105,14 @@ def sign_records(cfg: DedupConfig, records: list[Record], spool: Spool) -> Signe
     out.stems = spool.write_segments(stem_offsets, stems)
     out.stem_tally = tally(stems)
     return out
+
+
+def warm_up(cfg: DedupConfig) -> None:
+    """Build the tables the steps use (tokenizer classes, hash powers for a batch of news-sized
+    texts, probe and first-hit tables) before worker processes are forked, so that they share them."""
+    copy_signatures(cfg, ["Tables are built once. " * 8])
+    sign(np.array([0, 1]), np.zeros(1, np.uint64), cfg.rewrite_num_perm, cfg.seed)  # a sparse row
+    cache_powers(cfg.batch_size * 4096)
 
 
 def copy_signatures(cfg: DedupConfig, texts: list[str]) -> np.ndarray:
