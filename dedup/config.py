@@ -56,7 +56,7 @@ class DedupConfig:
     max_doc_chars: int = 2_000_000  # news pages are far smaller; larger inputs are reported skips
     batch_size: int = 512
     workers: int = 1  # processes; 0 = one per core. Results are the same for any number.
-    out_of_core: bool = False  # keep signatures and LSH band keys in temporary files, not in memory
+    out_of_core: bool = False  # signatures and LSH band keys in temporary files, smaller chunks: less memory
     temp_dir: str | None = None  # where temporary files go (default: the system's)
 
     def __post_init__(self) -> None:
