@@ -17,7 +17,6 @@ normalize -> shingle -> sign -> index (LSH) -> verify -> relate -> cluster
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from typing import Callable, Iterable, Iterator
 

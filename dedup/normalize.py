@@ -20,7 +20,6 @@ from __future__ import annotations
 import codecs
 import unicodedata
 
-import numpy as np
 import regex
 
 

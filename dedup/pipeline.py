@@ -23,7 +23,7 @@ from dedup.sign import jaccard_from_low_bytes, low_bytes, sign
 from dedup.store import SegmentSlice, Spool, TextSlice
 from dedup.tokenize import token_hashes
 from dedup.types import Match, Skipped
-from dedup.verify import PreparedDoc, align_docs, can_be_rewrite, copy_overlap, fingerprints, is_copy, prepare, scores_of, shingle_batch, shingles
+from dedup.verify import align_docs, can_be_rewrite, copy_overlap, fingerprints, is_copy, prepare, scores_of, shingle_batch, shingles
 
 Record = tuple[str, "str | bytes", "datetime | None"]
 

@@ -1,7 +1,6 @@
 import gzip
 import itertools
 import json
-import random
 
 import pytest
 from hypothesis import given, settings
