@@ -83,9 +83,6 @@ class TextSlice:
     paths: tuple[str, ...]
     spans: np.ndarray  # (n, 3) int64
 
-    def __len__(self) -> int:
-        return len(self.spans)
-
     def read(self) -> list[str]:
         files = [open(path, "rb") for path in self.paths]
         try:
@@ -103,9 +100,6 @@ class TextStore:
     def __init__(self) -> None:
         self._paths: list[str] = []
         self._spans: list[np.ndarray] = []
-
-    def __len__(self) -> int:
-        return sum(map(len, self._spans))
 
     def add(self, texts: TextSlice) -> None:
         numbers = np.array([self._number(path) for path in texts.paths] or [0], np.int64)
