@@ -206,7 +206,8 @@ class BandKeyStore:
         out = np.empty(int(sizes.sum()), np.uint64)
         fd, starts, ends = self._file.fileno(), np.cumsum(sizes) - sizes, np.cumsum(sizes)
         for start, end in zip(starts.tolist(), ends.tolist()):
-            os.preadv(fd, [out[start:end]], 8 * (start * self.bands + b * (end - start)))
+            data = os.pread(fd, 8 * (end - start), 8 * (start * self.bands + b * (end - start)))
+            out[start:end] = np.frombuffer(data, np.uint64)
         return out
 
     def close(self) -> None:
