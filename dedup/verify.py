@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dedup.align import Alignment, Distinctive, Weights, align_pairs, sentence_sets
-from dedup.arrays import unique
+from dedup.arrays import in_sorted, unique
 from dedup.config import DedupConfig
 from dedup.hashing import mix64, span_sums
 from dedup.shingle import char_shingles, ngram_hashes
@@ -88,7 +88,7 @@ def prepare(texts: list[str], cfg: DedupConfig) -> list[PreparedDoc]:
 
 def copy_overlap(a: PreparedDoc, b: PreparedDoc) -> tuple[float, float, float]:
     """(Jaccard, containment of a in b, containment of b in a) of the shingle sets."""
-    shared = len(np.intersect1d(a.shingles, b.shingles, assume_unique=True))
+    shared = int(np.count_nonzero(in_sorted(a.shingles, b.shingles)))  # both sorted and distinct
     union = len(a.shingles) + len(b.shingles) - shared
     return (
         shared / union if union else 0.0,
