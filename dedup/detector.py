@@ -80,9 +80,6 @@ class _Corpus:
         for store in (self.copy_sketches, self.copy_keys, self.rare_sketches, self.rare_keys):
             store.close()
 
-    def close(self) -> None:
-        self.release_index()
-
 
 class Scan:
     """An iterable of the related pairs of a corpus; ``report`` is complete once iterated."""
@@ -181,7 +178,7 @@ class Detector:
         except KeyboardInterrupt:
             report.interrupted = True
         finally:
-            corpus.close()
+            corpus.release_index()
             report.seconds = time.perf_counter() - started
 
     def _record_batches(self, docs, report: ScanReport) -> Iterator[list[pipeline.Record]]:

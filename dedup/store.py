@@ -39,24 +39,19 @@ class Spool:
 
     def __init__(self, directory: str):
         self.directory = directory
-        self._files: dict[str, tuple] = {}
+        self._files: dict = {}  # kind -> unbuffered append-only file
         self._pid = os.getpid()
-
-    def _file(self, kind: str):
-        if self._pid != os.getpid():  # forked: the parent's files are not this process's to write
-            self._files, self._pid = {}, os.getpid()
-        if kind not in self._files:
-            path = os.path.join(self.directory, f"{kind}-{self._pid}")
-            self._files[kind] = (open(path, "ab", buffering=0), path, [0])
-        return self._files[kind]
 
     def _append(self, kind: str, data: bytes) -> tuple[str, int]:
         """Write data; its file and byte offset there."""
-        f, path, size = self._file(kind)
+        if self._pid != os.getpid():  # forked: the parent's files are not this process's to write
+            self._files, self._pid = {}, os.getpid()
+        if kind not in self._files:
+            self._files[kind] = open(os.path.join(self.directory, f"{kind}-{self._pid}"), "ab", buffering=0)
+        f = self._files[kind]
+        start = f.tell()  # only this process writes the file
         f.write(data)
-        start = size[0]
-        size[0] += len(data)
-        return path, start
+        return f.name, start
 
     def write_texts(self, texts: list[str]) -> "TextSlice":
         data = [t.encode("utf-8", "surrogatepass") for t in texts]
@@ -71,7 +66,7 @@ class Spool:
 
     def close(self) -> None:
         if self._pid == os.getpid():
-            for f, _, _ in self._files.values():
+            for f in self._files.values():
                 f.close()
         self._files = {}
 
@@ -102,7 +97,7 @@ class TextStore:
         self._spans: list[np.ndarray] = []
 
     def add(self, texts: TextSlice) -> None:
-        numbers = np.array([self._number(path) for path in texts.paths] or [0], np.int64)
+        numbers = np.array([self._number(path) for path in texts.paths], np.int64)
         spans = texts.spans.copy()
         spans[:, 0] = numbers[spans[:, 0]]
         self._spans.append(spans)
@@ -130,8 +125,6 @@ class SegmentSlice:
     offsets: np.ndarray
 
     def read(self) -> tuple[np.ndarray, np.ndarray]:
-        if not self.offsets[-1]:
-            return self.offsets, np.zeros(0, np.uint64)
         with open(self.path, "rb") as f:
             data = os.pread(f.fileno(), 8 * int(self.offsets[-1]), 8 * self.start)
         return self.offsets, np.frombuffer(data, np.uint64)
