@@ -1,8 +1,11 @@
 """Sentence alignment: which sentences of one text correspond to which of the other.
 
 Each sentence is the set of its content-word stems. Two sentences are similar
-by the weighted Dice coefficient of those sets (weights come from the caller,
-uniform by default). The alignment is the order-preserving one-to-one matching
+by the weighted Dice coefficient of those sets. A stem's weight in a text is the
+caller's (IDF over a corpus; uniform by default) times a discount for spread:
+log(1 + n/k) / log(1 + n) for a stem in k of the text's n sentences. Words that
+run through a text are its topic, and two texts on one story share them in
+nearly every sentence; a rewritten sentence carries over words specific to it. The alignment is the order-preserving one-to-one matching
 that maximises the total similarity above ``min_similarity`` (a weighted
 longest-common-subsequence, computed row by row with numpy).
 
@@ -62,7 +65,7 @@ class SentenceSets:
     offsets: np.ndarray
     stem: np.ndarray  # uint64 < 2**40
     stem_sentence: np.ndarray  # intp, sentence index within its text
-    weight: np.ndarray  # float64, of the entry's stem
+    weight: np.ndarray  # float64, of the entry's stem in its text
     distinctive: np.ndarray | None  # bool, of the entry's stem
     number_offsets: np.ndarray
     number: np.ndarray  # uint64 < 2**40: top bits of the number's token hash
@@ -101,8 +104,10 @@ def sentence_sets(texts: list[DocTokens], weights: Weights | None = None,
     # numbers keep the top 40 bits of their hash: a chance collision within one pair is ~1e-10
     number_offsets, number, number_sentence = _distinct_entries(
         texts, [t.hash >> np.uint64(64 - _KEY_BITS) for t in texts], [t.numeric for t in texts])
-    weight = np.ones(len(stem)) if weights is None else np.asarray(weights(stem), float)
     text_of_stem = np.repeat(np.arange(len(texts)), np.diff(offsets))
+    weight = _spread_discount(stem, text_of_stem, sentences)
+    if weights is not None:
+        weight *= np.asarray(weights(stem), float)
     text_of_number = np.repeat(np.arange(len(texts)), np.diff(number_offsets))
     n = int(sentence_offsets[-1])
     return SentenceSets(
@@ -111,6 +116,17 @@ def sentence_sets(texts: list[DocTokens], weights: Weights | None = None,
         np.bincount(sentence_offsets[text_of_stem] + stem_sentence, weight, n),
         np.bincount(sentence_offsets[text_of_number] + number_sentence, minlength=n),
     )
+
+
+def _spread_discount(stem: np.ndarray, text: np.ndarray, sentences: np.ndarray) -> np.ndarray:
+    """Per (stem, sentence) entry, sorted by stem within a text: log(1 + n/k) / log(1 + n) for a
+    stem in k of its text's n sentences (1 for a stem in one sentence)."""
+    new_run = np.ones(len(stem), bool)
+    new_run[1:] = (stem[1:] != stem[:-1]) | (text[1:] != text[:-1])
+    run = np.cumsum(new_run) - 1
+    k = np.bincount(run)[run]
+    n = np.maximum(sentences[text], 1).astype(float)
+    return np.log1p(n / k) / np.log1p(n)
 
 
 def _pair_keys(offsets: np.ndarray, keys: np.ndarray, texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -123,7 +139,7 @@ def _pair_keys(offsets: np.ndarray, keys: np.ndarray, texts: np.ndarray) -> tupl
 
 def _shared_cells(offsets, keys, sentences, pairs, cell_offset, n_b):
     """Every (pair, sentence of a, sentence of b) cell whose sentences hold a same key, once per
-    shared key: (flat cell index, entry of text a). A sort-merge join of (pair, key) keys."""
+    shared key: (flat cell index, entry of text a, entry of text b). A sort-merge join of (pair, key) keys."""
     entry_a, key_a = _pair_keys(offsets, keys, pairs[:, 0])
     entry_b, key_b = _pair_keys(offsets, keys, pairs[:, 1])
     lo = np.searchsorted(key_b, key_a, "left")
@@ -132,7 +148,7 @@ def _shared_cells(offsets, keys, sentences, pairs, cell_offset, n_b):
     joined_b = ranges(lo, count)
     pair = (key_a[joined_a] >> np.uint64(_KEY_BITS)).astype(np.intp)
     a, b = entry_a[joined_a], entry_b[joined_b]
-    return cell_offset[pair] + sentences[a] * n_b[pair] + sentences[b], a
+    return cell_offset[pair] + sentences[a] * n_b[pair] + sentences[b], a, b
 
 
 def _similar_cells(sets: SentenceSets, pairs: np.ndarray, min_similarity: float, min_shared: int):
@@ -140,7 +156,7 @@ def _similar_cells(sets: SentenceSets, pairs: np.ndarray, min_similarity: float,
     n_a, n_b = sets.n_sentences(pairs[:, 0]), sets.n_sentences(pairs[:, 1])
     cell_offset = np.concatenate(([0], np.cumsum(n_a * n_b)))
     total = int(cell_offset[-1])
-    cell, entry = _shared_cells(sets.offsets, sets.stem, sets.stem_sentence, pairs, cell_offset, n_b)
+    cell, entry, entry_b = _shared_cells(sets.offsets, sets.stem, sets.stem_sentence, pairs, cell_offset, n_b)
     shared_count = np.bincount(cell, minlength=total)
     cells = np.flatnonzero(shared_count >= min_shared)
     if sets.distinctive is not None:
@@ -149,11 +165,12 @@ def _similar_cells(sets: SentenceSets, pairs: np.ndarray, min_similarity: float,
     i, j = np.divmod(cells - cell_offset[pair], n_b[pair])
     sentence_a = sets.sentence_offsets[pairs[pair, 0]] + i
     sentence_b = sets.sentence_offsets[pairs[pair, 1]] + j
-    shared_weight = np.bincount(cell, sets.weight[entry], total)[cells]
+    # weighted Dice, each side's stems at their own text's weights
+    shared_weight = np.bincount(cell, sets.weight[entry] + sets.weight[entry_b], total)[cells]
     denominator = sets.mass[sentence_a] + sets.mass[sentence_b]
     with np.errstate(invalid="ignore", divide="ignore"):
-        similarity = np.where(denominator > 0, 2.0 * shared_weight / denominator, 0.0)
-    number_cell, _ = _shared_cells(sets.number_offsets, sets.number, sets.number_sentence, pairs, cell_offset, n_b)
+        similarity = np.where(denominator > 0, shared_weight / denominator, 0.0)
+    number_cell, _, _ = _shared_cells(sets.number_offsets, sets.number, sets.number_sentence, pairs, cell_offset, n_b)
     shared_numbers = np.bincount(number_cell, minlength=total)[cells]
     size_a, size_b = sets.numbers[sentence_a], sets.numbers[sentence_b]
     # numbers disagree: both sentences hold some and fewer than half of them are shared

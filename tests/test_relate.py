@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from dedup import DedupConfig, Detector
-from dedup.align import align
+from dedup.align import align, similarity_matrix
 from dedup.cluster import cluster
 from dedup.relate import direction
 from dedup.tokenize import tokenize
@@ -32,6 +32,21 @@ def test_sentences_of_one_template_with_other_figures_do_not_align():
     assert align(tokenize(a), tokenize(b), min_similarity=0.2, min_shared=2).pairs == ()
     same_figures = b.replace("31 cts vs loss 34", "97 cts vs loss 73")
     assert [(p.a, p.b) for p in align(tokenize(a), tokenize(same_figures), 0.2, min_shared=2).pairs] == [(0, 0)]
+
+
+def test_words_running_through_a_text_weigh_less_than_words_of_one_sentence():
+    # "Kenteris Thanou" is in every sentence but the second of both texts: the story's topic.
+    # Sentences 0 share it and one other word; sentences 1 share three words of their own.
+    a = ("Kenteris Thanou walked quietly towards harbour. Lantern marble orchard velvet pepper cobalt. "
+         "Kenteris Thanou bought copper kettles downtown. Kenteris Thanou painted maple fences yesterday.")
+    b = ("Kenteris Thanou walked slowly across meadows. Lantern marble orchard saddle ribbon falcon. "
+         "Kenteris Thanou sold silver spoons uptown. Kenteris Thanou repaired garden gates today.")
+    sim = similarity_matrix(tokenize(a), tokenize(b), min_shared=3)
+    assert 0 < sim[0, 0] < sim[1, 1]
+    # when the names are in the first sentences only, those sentences score as high as the second
+    a, b = (t.replace(". Kenteris Thanou", ". Nobody") for t in (a, b))
+    sim = similarity_matrix(tokenize(a), tokenize(b), min_shared=3)
+    assert sim[0, 0] >= sim[1, 1] > 0
 
 
 def test_alignment_of_unrelated_texts_is_empty():
