@@ -18,7 +18,7 @@ import orjson
 
 from dedup.config import DedupConfig
 from dedup.detector import Detector
-from dedup.io import read_paths, read_text_file
+from dedup.io import DEFAULT_DATE_FIELDS, read_paths, read_text_file
 from dedup.normalize import BinaryInputError
 from dedup.types import Match, Skipped
 
@@ -162,7 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--id-field", default="id")
     scan.add_argument("--text-field", default="text")
     scan.add_argument("--date-field", action="append", default=None,
-                      help="JSONL field with the publication date (repeatable; default: published, date)")
+                      help="JSONL field with the publication date (repeatable; default: the first present of "
+                           + ", ".join(DEFAULT_DATE_FIELDS) + ")")
     scan.add_argument("--url-field", default="url")
     scan.add_argument("--show-skipped", type=int, default=10, help="list this many skipped records on stderr")
     _config_args(scan)
@@ -180,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "date_field", None) is None and args.command == "scan":
-        args.date_field = ["published", "date"]
+        args.date_field = list(DEFAULT_DATE_FIELDS)
     return args.func(args)
 
 

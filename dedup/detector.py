@@ -199,7 +199,10 @@ class Detector:
                 report.skip(Skipped(doc.id, "duplicate_id", "an earlier document has this id"))
                 continue
             seen.add(doc.id)
-            pending.append((doc.id, doc.text, parse_date(doc.published)))
+            published = parse_date(doc.published)
+            if published is None and doc.published not in (None, ""):
+                report.unreadable_dates += 1
+            pending.append((doc.id, doc.text, published))
             if len(pending) >= self.config.batch_size:
                 yield pending
                 pending = []

@@ -12,6 +12,7 @@ report it. Nothing is dropped silently.
 
 from __future__ import annotations
 
+import email.utils
 import gzip
 import json
 import os
@@ -24,34 +25,57 @@ import orjson
 from dedup.normalize import BinaryInputError, decode_bytes
 from dedup.types import Document, Skipped
 
-DEFAULT_DATE_FIELDS = ("published", "date")
+# publication dates under the names common scrapers and feeds give them (news-please, newspaper,
+# NewsAPI, schema.org, RSS); the first present wins. Crawl times are not publication dates.
+DEFAULT_DATE_FIELDS = ("published", "date", "date_published", "datePublished", "publish_date", "published_at",
+                       "publishedAt", "date_publish", "pubDate")
 _DATE_FORMATS = ("%d-%b-%Y %H:%M:%S.%f", "%d-%b-%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y", "%Y/%m/%d",
-                 "%a, %d %b %Y %H:%M:%S %z", "%a, %d %b %Y %H:%M:%S %Z")
+                 "%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y")
+_EPOCH_MS = 10**11  # numbers above this are milliseconds since 1970 (seconds reach it in the year 5138)
 
 
 def parse_date(value) -> datetime | None:
-    """A naive UTC datetime from a datetime or a date string; None when it cannot be read."""
-    if value is None or value == "":
+    """A naive UTC datetime from a datetime, a date string (ISO 8601, RFC 2822 as in RSS, common
+    wire and written forms) or a Unix time in seconds or milliseconds; None when it cannot be read.
+
+    >>> str(parse_date("Tue, 10 Jun 2003 04:00:00 GMT")), str(parse_date("March 5, 2024"))
+    ('2003-06-10 04:00:00', '2024-03-05 00:00:00')
+    >>> str(parse_date(1700000000)), parse_date("last Tuesday")
+    ('2023-11-14 22:13:20', None)
+    """
+    if value is None or value == "" or isinstance(value, bool):
         return None
     if isinstance(value, datetime):
         parsed = value
-    else:
-        text = str(value).strip()
-        parsed = None
+    elif isinstance(value, (int, float)):
         try:
-            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            for fmt in _DATE_FORMATS:
-                try:
-                    parsed = datetime.strptime(text, fmt)
-                    break
-                except ValueError:
-                    continue
+            parsed = datetime.fromtimestamp(value / 1000 if abs(value) > _EPOCH_MS else value, timezone.utc)
+        except (OverflowError, OSError, ValueError):
+            return None
+    else:
+        parsed = _parse_date_text(str(value).strip())
         if parsed is None:
             return None
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
     return parsed
+
+
+def _parse_date_text(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        pass
+    try:
+        return email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        pass
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None
 
 
 def read_paths(paths: Iterable[str | os.PathLike], id_field: str = "id", text_field: str = "text",

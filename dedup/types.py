@@ -96,6 +96,7 @@ class ScanReport:
     documents_scanned: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     skipped_examples: list[Skipped] = field(default_factory=list)
+    unreadable_dates: int = 0  # documents whose publication date was given but could not be read
     candidates: int = 0
     pairs: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
@@ -110,9 +111,10 @@ class ScanReport:
         skipped = sum(self.skipped.values())
         reasons = ", ".join(f"{k}: {v}" for k, v in sorted(self.skipped.items()))
         pairs = ", ".join(f"{k}: {self.pairs.get(k, 0)}" for k in RELATIONS)
+        dates = f"{self.unreadable_dates} dates unreadable (direction from the texts); " if self.unreadable_dates else ""
         text = (
             f"read {self.documents_read} documents, scanned {self.documents_scanned}, "
-            f"skipped {skipped}{f' ({reasons})' if reasons else ''}; "
+            f"skipped {skipped}{f' ({reasons})' if reasons else ''}; {dates}"
             f"{self.candidates} candidate pairs; pairs found: {pairs}; {self.seconds:.2f}s"
         )
         return text + (" (interrupted: partial results)" if self.interrupted else "")

@@ -77,6 +77,26 @@ def test_published_dates_decide_direction():
     assert m.source == "early" and m.direction_basis == "published"
 
 
+def test_dates_under_common_field_names_and_formats_decide_direction(tmp_path):
+    text = news_text(9)
+    path = tmp_path / "feed.jsonl"
+    # RSS time 05:00 at UTC-4 is 09:00 UTC, after the Unix time's 07:00 UTC (before it, read naively)
+    records = [{"id": "copy", "text": text + " Extra words appended here.", "pubDate": "Wed, 01 May 2024 05:00:00 -0400"},
+               {"id": "wire", "text": text, "publishedAt": 1714546800}]
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    (m,) = Detector().scan(read_jsonl(path))
+    assert m.source == "wire" and m.direction_basis == "published"
+
+
+def test_unreadable_dates_are_counted_and_direction_falls_back_to_the_texts():
+    text = news_text(9)
+    docs = [Document("long", text + " " + news_text(10), "sometime in May"), Document("excerpt", text, "2024-05-01")]
+    scan = Detector().scan(docs)
+    (m,) = scan
+    assert m.relation == "partial" and m.source == "long" and m.direction_basis == "coverage"
+    assert scan.report.unreadable_dates == 1 and "1 dates unreadable" in scan.report.summary()
+
+
 def test_bad_inputs_are_counted_not_fatal():
     good = news_text(11)
     docs = [
