@@ -8,10 +8,11 @@
 from dedup.config import DedupConfig
 from dedup.detector import Detector, Scan
 from dedup.io import read_paths
+from dedup.parallel import WorkerDied
 from dedup.types import Cluster, Document, Match, Scores, ScanReport, SentencePair, Skipped
 
 __all__ = [
     "Cluster", "DedupConfig", "Detector", "Document", "Match", "Scan", "ScanReport", "Scores",
-    "SentencePair", "Skipped", "read_paths",
+    "SentencePair", "Skipped", "WorkerDied", "read_paths",
 ]
 __version__ = "0.1.0"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import shutil
+import signal
 import sys
 import textwrap
 import time
@@ -20,6 +21,7 @@ from dedup.config import DedupConfig
 from dedup.detector import Detector
 from dedup.io import DEFAULT_DATE_FIELDS, read_paths, read_text_file
 from dedup.normalize import BinaryInputError
+from dedup.parallel import WorkerDied
 from dedup.types import Match, Skipped
 
 
@@ -71,6 +73,16 @@ class _Progress:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
+    # SIGTERM (a scheduler, timeout) ends the scan as Ctrl-C does: the pairs found so far are
+    # written out whole, the summary printed and the temporary files removed
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        return _scan(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _scan(args: argparse.Namespace) -> int:
     det = Detector(_config(args))
     docs = read_paths(args.paths, args.id_field, args.text_field, tuple(args.date_field), args.url_field)
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
@@ -78,6 +90,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     scan = det.scan(docs, progress=progress)
     linked: list[Match] = []  # for --clusters, kept without their evidence
     flushed = time.monotonic()
+    failure = None
     try:
         for match in scan:
             if args.clusters:
@@ -86,6 +99,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
             if time.monotonic() - flushed > 1.0:  # what is found reaches the file within a second
                 out.flush()
                 flushed = time.monotonic()
+    except WorkerDied as e:
+        failure = f"dedup scan: {e}; the pairs written so far stand"
     finally:
         progress.done()
         if args.output:
@@ -97,6 +112,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
         print(scan.report.summary(), file=sys.stderr)
         for skipped in scan.report.skipped_examples[: args.show_skipped]:
             print(f"  skipped {skipped.id}: {skipped.reason} {skipped.detail}".rstrip(), file=sys.stderr)
+    if failure:
+        print(failure, file=sys.stderr)
+        return 1
     return 130 if scan.report.interrupted else 0
 
 

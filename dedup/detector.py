@@ -30,7 +30,7 @@ from dedup.frequency import DocumentFrequency
 from dedup.index import unique_pairs
 from dedup.io import parse_date
 from dedup.normalize import clean_text, decode_bytes
-from dedup.parallel import Executor, release_memory
+from dedup.parallel import Executor, WorkerDied, release_memory
 from dedup.shingle import content_stems
 from dedup.store import ArrayStore, BandKeyStore, SegmentSlice, TextStore
 from dedup.types import Cluster, Document, Match, ScanReport, Skipped
@@ -149,6 +149,8 @@ class Detector:
 
         Output is sorted by (a, b) with a < b, and depends neither on input order nor on the number
         of workers. The document frequencies learnt from the corpus replace any learnt by fit().
+        Ctrl-C ends the iteration early with ``report.interrupted`` set; a worker process that dies
+        (for memory) raises :class:`~dedup.parallel.WorkerDied` after the pairs already yielded.
         """
         report = ScanReport()
         return Scan(self._scan(docs, report, progress), report)
@@ -167,16 +169,19 @@ class Detector:
                     for skipped in batch.skipped:
                         report.skip(skipped)
                     corpus.add(batch)
+                    report.documents_scanned = len(corpus.ids)
                     self.document_frequency.add_tally(*batch.stem_tally, len(batch.ids))
                     if n_batches % 64 == 0:
                         release_memory(self.config)
                     if progress:
                         progress("read", report.documents_read)
-                report.documents_scanned = len(corpus.ids)
                 ex.share(self.document_frequency)
                 yield from self._find_pairs(corpus, report, progress, ex)
         except KeyboardInterrupt:
             report.interrupted = True
+        except WorkerDied:
+            report.interrupted = True
+            raise
         finally:
             corpus.release_index()
             report.seconds = time.perf_counter() - started

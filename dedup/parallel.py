@@ -7,6 +7,9 @@ own. Processes exchange bulk data through files in the executor's scratch
 directory: each writes its own spool files, and the document frequencies, known
 only after the first pass, reach the workers through a file that each maps
 read-only on first use.
+
+A worker that dies (killed by the system, typically for memory) ends the map with
+:class:`WorkerDied` instead of leaving it waiting for a result that will never come.
 """
 
 from __future__ import annotations
@@ -16,8 +19,11 @@ import ctypes.util
 import multiprocessing
 import os
 import shutil
+import signal
 import tempfile
 from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterable, Iterator
 
 from dedup import pipeline
@@ -32,6 +38,13 @@ def _init(cfg: DedupConfig, scratch: str) -> None:
     _worker.clear()
     _worker["cfg"] = cfg
     _worker["spool"] = Spool(scratch)
+
+
+def _init_worker(cfg: DedupConfig, scratch: str) -> None:
+    # Ctrl-C and the CLI's SIGTERM handling belong to the main process, which stops the pool
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _init(cfg, scratch)
 
 
 def _sign(records):
@@ -90,6 +103,10 @@ def _run(step: str, item):
         release_memory(_worker["cfg"])
 
 
+class WorkerDied(RuntimeError):
+    """A worker process ended in the middle of a scan; what the scan yielded before stands."""
+
+
 def resolve_workers(workers: int) -> int:
     return workers if workers > 0 else (os.cpu_count() or 1)
 
@@ -111,13 +128,15 @@ class Executor:
             pipeline.warm_up(self.cfg)
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-            self.pool = context.Pool(self.workers, initializer=_init, initargs=(self.cfg, self.scratch))
+            self.pool = ProcessPoolExecutor(self.workers, context, initializer=_init_worker, initargs=(self.cfg, self.scratch))
+            self.pool.submit(os.getpid).result()  # forks every worker now, while this process is small
         _init(self.cfg, self.scratch)
         return self
 
     def __exit__(self, *exc) -> None:
         if self.pool is not None:
-            self.pool.terminate()
+            # on an error or Ctrl-C, queued tasks are dropped and the running ones end on their own
+            self.pool.shutdown(wait=exc[0] is None, cancel_futures=True)
             self.pool = None
         _worker.pop("spool").close()
         shutil.rmtree(self.scratch, ignore_errors=True)
@@ -138,9 +157,13 @@ class Executor:
             yield from (_run(step, item) for item in items)
             return
         in_flight: deque = deque()
-        for item in items:
-            in_flight.append(self.pool.apply_async(_run, (step, item)))
-            if len(in_flight) >= 2 * self.workers:
-                yield in_flight.popleft().get()
-        while in_flight:
-            yield in_flight.popleft().get()
+        try:
+            for item in items:
+                in_flight.append(self.pool.submit(_run, step, item))
+                if len(in_flight) >= 2 * self.workers:
+                    yield in_flight.popleft().result()
+            while in_flight:
+                yield in_flight.popleft().result()
+        except BrokenProcessPool as e:
+            raise WorkerDied(f"a worker process ended unexpectedly during the {step!r} step (killed by the "
+                             "system, often for lack of memory: try --out-of-core or fewer workers)") from e

@@ -73,3 +73,32 @@ def test_scan_out_of_core_flag(tmp_path, capsys):
 def test_console_script_runs():
     result = subprocess.run([sys.executable, "-m", "dedup.cli", "scan", str(SEEDS)], capture_output=True, text=True)
     assert result.returncode == 0 and REWRITE in result.stdout
+
+
+def test_sigterm_ends_a_scan_with_what_it_found_written_whole(tmp_path, capsys, monkeypatch):
+    import os
+    import signal
+
+    from dedup import pipeline
+
+    # 300 copies of one text: 299 exact pairs (each to the first), verified in two chunks of at
+    # most 256; SIGTERM arrives as the second starts
+    corpus = tmp_path / "copies.jsonl"
+    corpus.write_text("".join(json.dumps({"id": f"d{i:03}", "text": news_text(1)}) + "\n" for i in range(300)))
+    verify_task, calls = pipeline.verify_task, []
+
+    def verify_then_terminate(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return verify_task(*args)
+
+    monkeypatch.setattr(pipeline, "verify_task", verify_then_terminate)
+    before = signal.getsignal(signal.SIGTERM)
+    out, temp = tmp_path / "pairs.jsonl", tmp_path / "temp"
+    temp.mkdir()
+    code = main(["scan", str(corpus), "-o", str(out), "--workers", "1", "--temp-dir", str(temp)])
+    assert code == 130 and "interrupted" in capsys.readouterr().err
+    lines = [json.loads(line) for line in out.read_text().splitlines()]  # every line whole
+    assert 0 < len(lines) < 299 and all(d["relation"] == "exact" for d in lines)
+    assert list(temp.iterdir()) == [] and signal.getsignal(signal.SIGTERM) is before

@@ -193,3 +193,33 @@ def test_workers_and_out_of_core_give_the_same_output(tmp_path):
     assert _result(_bigger_corpus(), batch_size=64, workers=2, temp_dir=str(tmp_path)) == expected
     assert _result(_bigger_corpus(), batch_size=64, out_of_core=True, temp_dir=str(tmp_path)) == expected
     assert list(tmp_path.iterdir()) == []  # spool, sketch and frequency files are gone with the scan
+
+
+def test_a_worker_killed_mid_scan_ends_it_with_an_error_not_a_hang(monkeypatch):
+    import os
+    import signal
+
+    from dedup import WorkerDied, parallel
+
+    sign = parallel.STEPS["sign"]
+
+    def sign_or_die(records):  # as the out-of-memory killer would
+        if any(doc_id == "doomed" for doc_id, _, _ in records):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return sign(records)
+
+    monkeypatch.setitem(parallel.STEPS, "sign", sign_or_die)  # workers fork after this
+    docs = [Document(f"d{i}", news_text(i)) for i in range(8)] + [Document("doomed", news_text(99))]
+    scan = Detector(workers=2, batch_size=2).scan(docs)
+    def hung(*_):
+        raise TimeoutError("the scan waited for a dead worker")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(60)
+    try:
+        with pytest.raises(WorkerDied, match="'sign' step"):
+            list(scan)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert scan.report.interrupted
