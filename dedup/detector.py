@@ -42,10 +42,10 @@ Progress = Callable[[str, int], None]
 class _Corpus:
     """What a scan keeps per document: ids and dates in memory; where its text and stems are in the
     spool files; signatures and LSH band keys in stores that live in memory or, out of core, in
-    temporary files."""
+    files in the scan's scratch directory."""
 
-    def __init__(self, cfg: DedupConfig) -> None:
-        spill, where = cfg.out_of_core, cfg.temp_dir
+    def __init__(self, cfg: DedupConfig, scratch: str) -> None:
+        spill, where = cfg.out_of_core, scratch
         self.ids: list[str] = []
         self.published: list = []
         self.fingerprints: list[np.ndarray] = []
@@ -162,28 +162,30 @@ class Detector:
     def _scan(self, docs, report: ScanReport, progress: Progress | None) -> Iterator[Match]:
         started = time.perf_counter()
         self.document_frequency = DocumentFrequency()
-        corpus = _Corpus(self.config)
         try:
             with Executor(self.config, self.config.workers) as ex:
-                for n_batches, batch in enumerate(ex.map("sign", self._record_batches(docs, report)), 1):
-                    for skipped in batch.skipped:
-                        report.skip(skipped)
-                    corpus.add(batch)
-                    report.documents_scanned = len(corpus.ids)
-                    self.document_frequency.add_tally(*batch.stem_tally, len(batch.ids))
-                    if n_batches % 64 == 0:
-                        release_memory(self.config)
-                    if progress:
-                        progress("read", report.documents_read)
-                ex.share(self.document_frequency)
-                yield from self._find_pairs(corpus, report, progress, ex)
+                corpus = _Corpus(self.config, ex.scratch)
+                try:
+                    for n_batches, batch in enumerate(ex.map("sign", self._record_batches(docs, report)), 1):
+                        for skipped in batch.skipped:
+                            report.skip(skipped)
+                        corpus.add(batch)
+                        report.documents_scanned = len(corpus.ids)
+                        self.document_frequency.add_tally(*batch.stem_tally, len(batch.ids))
+                        if n_batches % 64 == 0:
+                            release_memory(self.config)
+                        if progress:
+                            progress("read", report.documents_read)
+                    ex.share(self.document_frequency)
+                    yield from self._find_pairs(corpus, report, progress, ex)
+                finally:
+                    corpus.release_index()
         except KeyboardInterrupt:
             report.interrupted = True
         except WorkerDied:
             report.interrupted = True
             raise
         finally:
-            corpus.release_index()
             report.seconds = time.perf_counter() - started
 
     def _record_batches(self, docs, report: ScanReport) -> Iterator[list[pipeline.Record]]:
@@ -235,6 +237,7 @@ class Detector:
         # then shared with the other members, which are linked to it as exact pairs
         _, first, group = np.unique(fingerprints, return_index=True, return_inverse=True)
         representative = first[group]
+        del first, group
         is_rep = representative == np.arange(n)
         exact = np.stack((representative[~is_rep], np.flatnonzero(~is_rep)), axis=1)
         # bands are judged in the workers: each channel's pairs are sharpened by its sketch estimate
@@ -247,11 +250,14 @@ class Detector:
             counts_path = _save(ex.scratch, "counts", np.concatenate(corpus.rare_counts), order)
             long_enough = np.concatenate(corpus.content_words)[order] >= cfg.rewrite_min_words
 
-        def tasks() -> Iterator[pipeline.BandTask]:  # read one band at a time
+        order_path = os.path.join(ex.scratch, "order.npy")
+        np.save(order_path, order)
+
+        def tasks() -> Iterator[pipeline.BandTask]:  # one band at a time; out of core, workers read it
             for b in range(corpus.copy_bands[0]):
-                yield pipeline.BandTask(corpus.copy_keys.band(b)[order], is_rep, "copy", copy_path)
+                yield pipeline.BandTask(corpus.copy_keys.band(b), order_path, is_rep, "copy", copy_path)
             for b in range(corpus.rare_bands[0] if cfg.detect_rewrites else 0):
-                yield pipeline.BandTask(corpus.rare_keys.band(b)[order], is_rep & long_enough, "rewrite",
+                yield pipeline.BandTask(corpus.rare_keys.band(b), order_path, is_rep & long_enough, "rewrite",
                                         rare_path, counts_path)
 
         # a similar pair meets in many bands: merge as they come, once the new pairs outnumber the
@@ -259,7 +265,7 @@ class Detector:
         found, pending = np.zeros((0, 2), np.int64), []
         for band_pairs in ex.map("band", tasks()):
             pending.append(band_pairs)
-            if sum(map(len, pending)) > max(len(found), 1 << 20):
+            if sum(map(len, pending)) > max(len(found), 1 << 18):
                 found, pending = unique_pairs(np.concatenate([found, *pending])), []
         found = unique_pairs(np.concatenate([found, *pending]))
         pairs = unique_pairs(np.concatenate([exact, _expand_groups(found, representative)]))
@@ -271,7 +277,7 @@ class Detector:
                                                 np.load(counts_path), pairs)
         keep = ((fingerprints[pairs[:, 0]] == fingerprints[pairs[:, 1]]) | try_rewrite
                 | pipeline.is_candidate(cfg, "copy", pipeline.sketches_of(cfg, copy_path), None, pairs))
-        for path in (copy_path, rare_path, counts_path) if cfg.detect_rewrites else (copy_path,):
+        for path in (copy_path, rare_path, counts_path, order_path) if cfg.detect_rewrites else (copy_path, order_path):
             os.remove(path)
         pairs, try_rewrite = pairs[keep], try_rewrite[keep]
         report.candidates = len(pairs)

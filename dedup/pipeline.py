@@ -20,7 +20,7 @@ from dedup.normalize import BinaryInputError, check_not_binary, clean_text, deco
 from dedup.relate import relate
 from dedup.shingle import content_stems
 from dedup.sign import jaccard_from_low_bytes, low_bytes, sign
-from dedup.store import SegmentSlice, Spool, TextSlice
+from dedup.store import BandSlice, SegmentSlice, Spool, TextSlice, band_keys_of
 from dedup.tokenize import token_hashes
 from dedup.types import Match, Skipped
 from dedup.verify import align_docs, can_be_rewrite, copy_overlap, fingerprints, is_copy, prepare, scores_of, shingle_batch, shingles
@@ -151,10 +151,13 @@ def rare_stem_index(cfg: DedupConfig, df: DocumentFrequency, offsets: np.ndarray
 
 @dataclass(frozen=True)
 class BandTask:
-    """One LSH band of one channel, to be turned into candidates wherever it runs. Positions are
-    canonical; the channel's sketches (and, for rewrites, rare-stem counts) are .npy files."""
+    """One LSH band of one channel, to be turned into candidates wherever it runs. Keys come in
+    arrival order (in memory, or where to read them out of core) with ``order``, a .npy file of the
+    arrival position of each canonical one; everything else is in canonical order: ``valid``, and
+    the channel's sketches (and, for rewrites, rare-stem counts) as .npy files."""
 
-    keys: np.ndarray  # (n,) band keys
+    keys: np.ndarray | BandSlice  # (n,) band keys
+    order: str
     valid: np.ndarray  # (n,) bool: rows to index
     channel: str  # "copy" or "rewrite"
     sketches: str
@@ -189,7 +192,8 @@ def band_candidates(cfg: DedupConfig, task: BandTask) -> np.ndarray:
     """Candidate pairs of one band, (m, 2) canonical positions."""
     sketches = sketches_of(cfg, task.sketches)
     counts = np.load(task.rare_counts, mmap_mode="r") if task.rare_counts else None
-    return pairs_from_bands([task.keys], cfg.max_bucket_size, task.valid,
+    keys = band_keys_of(task.keys).take(np.load(task.order, mmap_mode="r"))
+    return pairs_from_bands([keys], cfg.max_bucket_size, task.valid,
                             lambda pairs: is_candidate(cfg, task.channel, sketches, counts, pairs))
 
 

@@ -172,38 +172,62 @@ class ArrayStore:
 
 class BandKeyStore:
     """LSH band keys, appended a batch of documents at a time and read back one band at a time.
-    Each batch is kept band-major, so appending is one copy and a band is read in long runs."""
+    Each batch is kept band-major, so appending is one copy and a band is read in long runs.
+
+    ``band(b)`` gives the keys in memory, or, spilled, a :class:`BandSlice` that any process
+    reads from the file itself: keys never travel between processes out of core.
+    """
 
     def __init__(self, bands: int, spill: bool = False, directory: str | None = None):
         self.bands = bands
-        self._file = tempfile.TemporaryFile(dir=directory) if spill else None
+        self._path = None
+        if spill:
+            fd, self._path = tempfile.mkstemp(prefix="band-keys-", dir=directory)
+            self._file = os.fdopen(fd, "wb")
         self._batches: list[np.ndarray] = []  # in memory: (bands, docs) per batch
         self._sizes: list[int] = []
 
     def append(self, keys: np.ndarray) -> None:
         by_band = np.ascontiguousarray(np.asarray(keys, np.uint64).reshape(-1, self.bands).T)
         self._sizes.append(by_band.shape[1])
-        if self._file is None:
+        if self._path is None:
             self._batches.append(by_band)
         else:
             self._file.write(by_band.tobytes())
 
-    def band(self, b: int) -> np.ndarray:
-        sizes = np.array(self._sizes, np.int64)
-        if not sizes.sum():
-            return np.zeros(0, np.uint64)
-        if self._file is None:
-            return np.concatenate([batch[b] for batch in self._batches])
+    def band(self, b: int) -> "np.ndarray | BandSlice":
+        if self._path is None:
+            return np.concatenate([batch[b] for batch in self._batches]) if self._batches else np.zeros(0, np.uint64)
         self._file.flush()
-        # read, not mapped: a mapping of the whole file would keep the pages it faults in resident
-        out = np.empty(int(sizes.sum()), np.uint64)
-        fd, starts, ends = self._file.fileno(), np.cumsum(sizes) - sizes, np.cumsum(sizes)
-        for start, end in zip(starts.tolist(), ends.tolist()):
-            data = os.pread(fd, 8 * (end - start), 8 * (start * self.bands + b * (end - start)))
-            out[start:end] = np.frombuffer(data, np.uint64)
-        return out
+        return BandSlice(self._path, np.array(self._sizes, np.int64), self.bands, b)
 
     def close(self) -> None:
         self._batches = []
-        if self._file is not None and not self._file.closed:
+        if self._path is not None and not self._file.closed:
             self._file.close()
+            os.remove(self._path)
+
+
+@dataclass(frozen=True)
+class BandSlice:
+    """One band's keys in a spilled :class:`BandKeyStore`'s file."""
+
+    path: str
+    sizes: np.ndarray  # documents in each appended batch
+    bands: int
+    band: int
+
+    def read(self) -> np.ndarray:
+        # read, not mapped: a mapping of the whole file would keep the pages it faults in resident
+        out = np.empty(int(self.sizes.sum()), np.uint64)
+        ends = np.cumsum(self.sizes)
+        with open(self.path, "rb") as f:
+            for start, end in zip((ends - self.sizes).tolist(), ends.tolist()):
+                data = os.pread(f.fileno(), 8 * (end - start), 8 * (start * self.bands + self.band * (end - start)))
+                out[start:end] = np.frombuffer(data, np.uint64)
+        return out
+
+
+def band_keys_of(keys: "np.ndarray | BandSlice") -> np.ndarray:
+    """The keys of what :meth:`BandKeyStore.band` returned."""
+    return keys.read() if isinstance(keys, BandSlice) else keys

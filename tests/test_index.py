@@ -1,10 +1,12 @@
 import itertools
+import os
+import pickle
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.store import BandKeyStore
+from dedup.store import BandKeyStore, BandSlice, band_keys_of
 from dedup.index import _candidate_probability, _stable_key_order, band_keys, bucket_pairs, candidate_pairs, optimal_bands, pairs_from_bands
 
 
@@ -85,5 +87,10 @@ def test_band_key_store_reads_back_each_band(batch_sizes, bands, spill):
     for keys in batches:
         store.append(keys)
     everything = np.concatenate(batches) if batches else np.zeros((0, bands), np.uint64)
-    assert all(np.array_equal(store.band(b), everything[:, b]) for b in range(bands))
+    # spilled, a band is a picklable reference that any process reads from the file
+    assert all(np.array_equal(band_keys_of(pickle.loads(pickle.dumps(store.band(b)))), everything[:, b])
+               for b in range(bands))
+    assert isinstance(store.band(0), BandSlice) == spill
+    path = store.band(0).path if spill else None
     store.close()
+    assert path is None or not os.path.exists(path)
