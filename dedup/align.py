@@ -5,9 +5,10 @@ by the weighted Dice coefficient of those sets. A stem's weight in a text is the
 caller's (IDF over a corpus; uniform by default) times a discount for spread:
 log(1 + n/k) / log(1 + n) for a stem in k of the text's n sentences. Words that
 run through a text are its topic, and two texts on one story share them in
-nearly every sentence; a rewritten sentence carries over words specific to it. The alignment is the order-preserving one-to-one matching
-that maximises the total similarity above ``min_similarity`` (a weighted
-longest-common-subsequence, computed row by row with numpy).
+nearly every sentence; a rewritten sentence carries over words specific to it.
+The alignment is the order-preserving one-to-one matching that maximises the
+total similarity above ``min_similarity`` (a weighted longest-common-subsequence,
+computed row by row with numpy).
 
 ``align_pairs`` aligns many pairs of texts at once: the sentence similarities
 of every pair come from one sort-merge join of (pair, stem) keys, so the cost

@@ -77,12 +77,12 @@ def cmd_scan(args: argparse.Namespace) -> int:
     # written out whole, the summary printed and the temporary files removed
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        return _scan(args)
+        return _write_scan(args)
     finally:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _scan(args: argparse.Namespace) -> int:
+def _write_scan(args: argparse.Namespace) -> int:
     det = Detector(_config(args))
     docs = read_paths(args.paths, args.id_field, args.text_field, tuple(args.date_field), args.url_field)
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
