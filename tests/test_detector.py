@@ -192,6 +192,8 @@ def test_workers_and_out_of_core_give_the_same_output(tmp_path):
     assert len(expected) >= 3
     assert _result(_bigger_corpus(), batch_size=64, workers=2, temp_dir=str(tmp_path)) == expected
     assert _result(_bigger_corpus(), batch_size=64, out_of_core=True, temp_dir=str(tmp_path)) == expected
+    # out of core with workers: they read band keys from the main process's spill file
+    assert _result(_bigger_corpus(), batch_size=64, out_of_core=True, workers=2, temp_dir=str(tmp_path)) == expected
     assert list(tmp_path.iterdir()) == []  # spool, sketch and frequency files are gone with the scan
 
 
