@@ -8,8 +8,8 @@ refused with :class:`BinaryInputError`.
 Cleaning applies Unicode NFKC, unifies line ends (CRLF, CR, NEL, U+2028/9)
 and drops scraped page furniture line by line with general rules: share and
 like counters, calls to action ("Read more", "Subscribe"), photo credits,
-breadcrumbs, "Advertisement", short all-caps section labels, and a trailing
-run of short navigation lines.
+breadcrumbs, "Advertisement", copyright lines, bars of links, short all-caps
+section labels, and a trailing run of short navigation lines.
 
 >>> clean_text("Armenia froze its role.\\r\\n\\r\\n0 I like it\\nRead More")
 'Armenia froze its role.'
@@ -78,6 +78,12 @@ _FURNITURE = [
     r"(continue|keep)\s+reading\b.{0,40}",
     r"(click|tap)\s+here\b.{0,60}",
     r"(sign\s+up|subscribe|follow\s+us|share\s+(this|on)|exit\s+mobile\s+version|skip\s+to(\s+main)?\s+content|back\s+to\s+top)\b.{0,40}",
+    r"(sign\s+up|subscribe)\b.{0,60}\b(newsletters?|inbox|e-?mail\s+alerts?)\b.{0,40}",
+    # copyright and legal lines, and bars of short links ("Privacy Policy | Terms of Use | Contact")
+    r"©.{0,150}",
+    r"(\(c\)|copyright\b).{0,40}\b(19|20)\d\d\b.{0,100}",
+    r".{0,120}\ball\s+rights\s+reserved[.!]?",
+    r"[^|·•]{1,40}(\s[|·•]\s[^|·•]{1,40}){2,}",
     r"(advertisement|advertising|sponsored(\s+content)?|promoted|share|print|email|tweet|comments?)[.:]?",
     r"(related|trending|popular|recommended|latest|more|top)(\s+\w+){0,3}\s*(news|stories|articles|posts|now|videos?|reads?)[:.]?",
     # photo and image credits

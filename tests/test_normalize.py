@@ -32,7 +32,11 @@ def test_line_ends_and_nfkc():
     "furniture",
     ["0 I like it", "12 Comments", "1.2K shares", "Read More", "Read more about this story:", "Advertisement",
      "Share.", "Credit: Some Agency", "Photo: Jane Doe/Agency", "1. Home", "2. /", "TRENDING NOW",
-     "Latest local news", "Continue reading", "Exit mobile version", "Subscribe to our newsletter"],
+     "Latest local news", "Continue reading", "Exit mobile version", "Subscribe to our newsletter",
+     "Sign up for our daily newsletter to get the top stories in your inbox every morning.",
+     "© 2024 Example Media Group. All rights reserved.", "Copyright 2023 The Daily Example",
+     "Example News Ltd, all rights reserved.", "Privacy Policy | Terms of Service | Cookie Settings",
+     "About us · Careers · Contact"],
 )
 def test_page_furniture_lines_are_removed(furniture):
     body = "The minister resigned on Friday after a long dispute over the budget."
@@ -42,7 +46,10 @@ def test_page_furniture_lines_are_removed(furniture):
 def test_real_sentences_survive():
     text = ("Read the statement, the minister said, and judge for yourself whether it holds.\n"
             "Shares in the company fell 12 percent after the announcement on Monday.\n"
-            "Photos of the event were shared widely online by residents of the town.")
+            "Photos of the event were shared widely online by residents of the town.\n"
+            "The court ruled that the copyright claims over the song could go to trial in the spring, "
+            "after the label argued that all rights reserved in the 1998 contract passed to the new owner.\n"
+            "Scores: Arsenal 2 | Chelsea 1 | Spurs 0 was the table the coach kept on his office wall all season.")
     assert clean_text(text) == text
 
 
