@@ -1,5 +1,9 @@
 from datetime import datetime
 
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from dedup import DedupConfig, Detector
 from dedup.align import align, similarity_matrix
 from dedup.cluster import cluster
@@ -98,3 +102,17 @@ def test_clusters_name_their_source():
     assert [(c.members, c.source) for c in cluster(matches)] == [(("a", "b", "c"), "b"), (("d", "e"), None)]
     dated = {"d": datetime(2021, 1, 1), "e": datetime(2020, 1, 1)}
     assert cluster(matches[2:3], dated)[0].source == "e"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.integers(0, 10_000), st.integers(2, 12))
+def test_sentence_similarity_is_symmetric_and_bounded(seed_a, seed_b, shared):
+    # texts that share some sentences and words, with each side's own spread discounts
+    a = news_text(seed_a, 8) + " " + news_text(seed_b, 2)
+    b = news_text(seed_b, shared) + " " + news_text(seed_a, 1)
+    ta, tb = tokenize(a), tokenize(b)
+    forward, backward = similarity_matrix(ta, tb, min_shared=1), similarity_matrix(tb, ta, min_shared=1)
+    assert np.allclose(forward, backward.T)
+    assert (forward >= 0).all() and (forward <= 1 + 1e-9).all()
+    al = align(ta, tb)
+    assert 0 <= al.coverage_a <= 1 + 1e-9 and 0 <= al.coverage_b <= 1 + 1e-9
