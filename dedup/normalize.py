@@ -79,11 +79,9 @@ _FURNITURE = [
     r"(click|tap)\s+here\b.{0,60}",
     r"(sign\s+up|subscribe|follow\s+us|share\s+(this|on)|exit\s+mobile\s+version|skip\s+to(\s+main)?\s+content|back\s+to\s+top)\b.{0,40}",
     r"(sign\s+up|subscribe)\b.{0,60}\b(newsletters?|inbox|e-?mail\s+alerts?)\b.{0,40}",
-    # copyright and legal lines, and bars of short links ("Privacy Policy | Terms of Use | Contact")
+    # copyright lines (links bars and "All rights reserved" endings are checked apart: cheaper)
     r"©.{0,150}",
     r"(\(c\)|copyright\b).{0,40}\b(19|20)\d\d\b.{0,100}",
-    r".{0,120}\ball\s+rights\s+reserved[.!]?",
-    r"[^|·•]{1,40}(\s[|·•]\s[^|·•]{1,40}){2,}",
     r"(advertisement|advertising|sponsored(\s+content)?|promoted|share|print|email|tweet|comments?)[.:]?",
     r"(related|trending|popular|recommended|latest|more|top)(\s+\w+){0,3}\s*(news|stories|articles|posts|now|videos?|reads?)[:.]?",
     # photo and image credits
@@ -95,6 +93,8 @@ _FURNITURE = [
     r"\d{1,2}\.\s*[/>»|·•]?\s*(\S+\s*){0,4}",
 ]
 _FURNITURE_RE = regex.compile(r"^(?:" + "|".join(_FURNITURE) + r")$", regex.IGNORECASE)
+_LINK_BAR = regex.compile(r"^[^|·•]{1,40}(\s[|·•]\s[^|·•]{1,40}){2,}$")  # "Privacy Policy | Terms | Contact"
+_RIGHTS_RESERVED = regex.compile(r"\ball\s+rights\s+reserved[.!]?$", regex.IGNORECASE)
 _ALL_CAPS_LABEL = regex.compile(r"^[\p{Lu}\p{N}\s&:'’-]{2,60}$")
 _SENTENCE_END = regex.compile(r"[.!?。！？\"”’')]$")
 
@@ -106,6 +106,10 @@ def _is_furniture(line: str) -> bool:
     if len(line) > _MAX_FURNITURE_CHARS:
         return False
     if _FURNITURE_RE.match(line):
+        return True
+    if ("|" in line or "·" in line or "•" in line) and _LINK_BAR.match(line):
+        return True
+    if len(line) <= 140 and "reserved" in line.lower() and _RIGHTS_RESERVED.search(line):
         return True
     return len(line.split()) <= 5 and _ALL_CAPS_LABEL.match(line) is not None and not _SENTENCE_END.search(line)
 
