@@ -244,14 +244,15 @@ class Detector:
         # as each band yields them; sketches and counts reach the workers as files, in canonical order
         copy_path = _save(ex.scratch, "copy", corpus.copy_sketches.read(), order)
         corpus.copy_sketches.close()  # from here on only the file's copy, which every process maps
+        order_path = os.path.join(ex.scratch, "order.npy")
+        np.save(order_path, order)
+        shared_files = [copy_path, order_path]  # removed once the candidates are known
         if cfg.detect_rewrites:
             rare_path = _save(ex.scratch, "rare", corpus.rare_sketches.read(), order)
             corpus.rare_sketches.close()
             counts_path = _save(ex.scratch, "counts", np.concatenate(corpus.rare_counts), order)
+            shared_files += [rare_path, counts_path]
             long_enough = np.concatenate(corpus.content_words)[order] >= cfg.rewrite_min_words
-
-        order_path = os.path.join(ex.scratch, "order.npy")
-        np.save(order_path, order)
 
         def tasks() -> Iterator[pipeline.BandTask]:  # one band at a time; out of core, workers read it
             for b in range(corpus.copy_bands[0]):
@@ -277,7 +278,7 @@ class Detector:
                                                 np.load(counts_path), pairs)
         keep = ((fingerprints[pairs[:, 0]] == fingerprints[pairs[:, 1]]) | try_rewrite
                 | pipeline.is_candidate(cfg, "copy", pipeline.sketches_of(cfg, copy_path), None, pairs))
-        for path in (copy_path, rare_path, counts_path, order_path) if cfg.detect_rewrites else (copy_path, order_path):
+        for path in shared_files:
             os.remove(path)
         pairs, try_rewrite = pairs[keep], try_rewrite[keep]
         report.candidates = len(pairs)
