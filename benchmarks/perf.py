@@ -276,7 +276,7 @@ def _run_measured(cmd: list[str], memory_limit_mb: float | None = None) -> dict:
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {stderr[-2000:]}")
     return {"wall_s": wall, "peak_memory_mb": peak / 1e6, "peak_anon_memory_mb": peak_anon / 1e6, **limit,
-            "summary": stderr.strip().splitlines()[-1]}
+            "summary": next(line for line in reversed(stderr.splitlines()) if line.startswith("read "))}
 
 
 def _memory_cgroup(limit_mb: float) -> str:
