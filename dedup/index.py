@@ -36,15 +36,16 @@ def optimal_bands(threshold: float, num_perm: int, weights: tuple[float, float] 
     """(bands, rows) minimising w_fp * FP area + w_fn * FN area around ``threshold``."""
     below = np.linspace(0.0, threshold, 201)
     above = np.linspace(threshold, 1.0, 201)
-    best, best_cost = (1, num_perm), np.inf
-    for bands in range(1, num_perm + 1):
-        for rows in range(1, num_perm // bands + 1):
-            fp = np.trapezoid(_candidate_probability(below, bands, rows), below)
-            fn = np.trapezoid(1.0 - _candidate_probability(above, bands, rows), above)
-            cost = weights[0] * fp + weights[1] * fn
-            if cost < best_cost - 1e-12:
-                best, best_cost = (bands, rows), cost
-    return best
+    bands = np.concatenate([np.full(num_perm // b, b) for b in range(1, num_perm + 1)])
+    rows = np.concatenate([np.arange(1, num_perm // b + 1) for b in range(1, num_perm + 1)])
+    fp = np.trapezoid(_candidate_probability(below, bands[:, None], rows[:, None]), below, axis=1)
+    fn = np.trapezoid(1.0 - _candidate_probability(above, bands[:, None], rows[:, None]), above, axis=1)
+    costs = (weights[0] * fp + weights[1] * fn).tolist()
+    best, best_cost = 0, np.inf
+    for i, cost in enumerate(costs):  # the first of near-equal costs, as a search by bands then rows finds it
+        if cost < best_cost - 1e-12:
+            best, best_cost = i, cost
+    return int(bands[best]), int(rows[best])
 
 
 def band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:

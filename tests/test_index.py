@@ -19,6 +19,20 @@ def test_optimal_bands_fit_and_move_with_threshold():
     assert _candidate_probability(np.array(0.2), b, r) < 0.1
 
 
+@settings(max_examples=20, deadline=None)
+@given(st.floats(0.05, 0.95), st.sampled_from([8, 20, 64, 128]), st.floats(0.1, 0.9))
+def test_optimal_bands_is_the_first_cheapest_of_all_band_and_row_counts(threshold, num_perm, w):
+    below, above = np.linspace(0.0, threshold, 201), np.linspace(threshold, 1.0, 201)
+    best, best_cost = None, np.inf
+    for bands in range(1, num_perm + 1):
+        for rows in range(1, num_perm // bands + 1):
+            cost = (w * np.trapezoid(_candidate_probability(below, bands, rows), below)
+                    + (1 - w) * np.trapezoid(1.0 - _candidate_probability(above, bands, rows), above))
+            if cost < best_cost - 1e-12:
+                best, best_cost = (bands, rows), cost
+    assert optimal_bands(threshold, num_perm, (w, 1 - w)) == best
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.integers(0, 5), max_size=40))
 def test_bucket_pairs_are_exactly_the_pairs_sharing_a_key(keys):

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from dedup.shingle import char_shingles, content_stems, ngram_hashes
 from dedup.index import band_keys, optimal_bands
 from dedup import sign as sign_module
+from dedup import hashing
 from dedup.hashing import mix64
 from dedup.sign import EMPTY, estimate_jaccard, jaccard_from_low_bytes, low_bytes, sign, to_datasketch
 from dedup.tokenize import token_hashes, tokenize_batch
@@ -174,3 +175,12 @@ def test_public_signatures_are_the_scans_copy_signatures(tmp_path):
     assert np.array_equal(band_keys(ours, *optimal_bands(0.3, 128)), batch.copy_keys)
     assert np.array_equal(ours[0], ours[5]) and not np.array_equal(ours[0], ours[1])
     assert Detector().signatures([]).shape == (0, 128)
+
+
+@pytest.mark.parametrize("n", [1, 2, 4095, 4096, 4097, 3 * 4096 + 5])
+def test_hash_powers_are_the_base_powers_and_their_inverses(n):
+    up, down = hashing._build_powers(n)
+    base, mod = int(hashing._BASE), 1 << 64
+    assert len(up) == len(down) == n
+    for i in sorted({0, min(1, n - 1), n // 2, n - 1, max(n - 4097, 0)}):
+        assert int(up[i]) == pow(base, i, mod) and int(up[i]) * int(down[i]) % mod == 1
