@@ -54,3 +54,12 @@ def test_tokens_match_the_unicode_regex_definition(text):
     visible = "".join(c if ord(c) < 0x30000 else " " for c in text)
     expected = [m.group() for m in WORD_OR_CJK.finditer(visible)]
     assert tokens == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=0x2FF), max_size=120))
+def test_a_text_tokenizes_the_same_in_a_one_byte_batch_and_in_a_wider_one(text):
+    # a batch of characters below 256 is read one byte a character, a wider batch as code points
+    alone, widened = tokenize_batch([text]), tokenize_batch([text, "quote’s"])
+    for field in ("hash", "stem", "content", "numeric", "sentence", "start", "end"):
+        assert np.array_equal(getattr(alone.doc(0), field), getattr(widened.doc(0), field)), field
