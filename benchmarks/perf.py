@@ -33,7 +33,7 @@ import regex
 from benchmarks.generate import generate, write_corpus
 from dedup import DedupConfig
 from dedup.index import candidate_pairs
-from dedup.parallel import Executor, resolve_workers
+from dedup.parallel import Executor, keep_freed_buffers, resolve_workers
 
 _WORDS = regex.compile(r"\w+")
 
@@ -61,6 +61,7 @@ def bench_signatures(texts: list[str], repeat: int, workers: int) -> dict:
     results: dict[str, dict] = {}
 
     text_batches = [texts[lo : lo + cfg.batch_size] for lo in range(0, n, cfg.batch_size)]
+    keep_freed_buffers()  # as `dedup scan` does in its own process (and in its workers)
     # signatures alone (what datasketch and rensa produce), then the scan's whole first pass, which
     # also checks and keeps each text and computes stems, fingerprints and LSH band keys; each
     # process count in its own pool, started (forked) before the clock and timed apart

@@ -1,4 +1,6 @@
 import gzip
+import subprocess
+import sys
 import itertools
 import json
 
@@ -225,3 +227,28 @@ def test_a_worker_killed_mid_scan_ends_it_with_an_error_not_a_hang(monkeypatch):
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
     assert scan.report.interrupted
+
+
+FAULTS_OF_REPEATED_BATCHES = """
+import resource, sys
+import numpy as np
+from dedup.parallel import keep_freed_buffers
+if sys.argv[1] == "keep":
+    keep_freed_buffers()
+for i in range(21):
+    if i == 1:  # the first batch may fault its memory in
+        start = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    a = np.ones(1 << 20)  # 8 MB, like one batch's token arrays
+    b = a * 2
+    del a, b
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - start)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
+def test_kept_buffers_are_reused_without_page_faults():
+    faults = {mode: int(subprocess.run([sys.executable, "-c", FAULTS_OF_REPEATED_BATCHES, mode], capture_output=True,
+                                       text=True, check=True).stdout) for mode in ("keep", "default")}
+    if faults["default"] < 2_000:  # huge pages make mapping anew cheap: nothing to tell apart
+        pytest.skip(f"{faults['default']} page faults with the default allocator settings")
+    assert faults["keep"] * 4 < faults["default"]
