@@ -136,7 +136,8 @@ def evaluate_msrp(path: Path, config: DedupConfig) -> dict:
     sims = []
     for _, a, b in pairs:
         batch = tokenize_batch([a.replace("\n", " "), b.replace("\n", " ")], config.stem_length)
-        sim = similarity_matrix(batch.doc(0), batch.doc(1), det.document_frequency.idf, min_shared=1)
+        sim = similarity_matrix(batch.doc(0), batch.doc(1), det.document_frequency.idf, min_shared=1,
+                                  min_shared_words=0)
         sims.append(float(sim.max()) if sim.size else 0.0)
     sims, gold = np.array(sims), np.array([p for p, _, _ in pairs])
 

@@ -67,6 +67,7 @@ class SentenceSets:
     stem: np.ndarray  # uint64 < 2**40
     stem_sentence: np.ndarray  # intp, sentence index within its text
     weight: np.ndarray  # float64, of the entry's stem in its text
+    numeric: np.ndarray  # bool: the entry's stem is a number's
     distinctive: np.ndarray | None  # bool, of the entry's stem
     number_offsets: np.ndarray
     number: np.ndarray  # uint64 < 2**40: top bits of the number's token hash
@@ -109,10 +110,11 @@ def sentence_sets(texts: list[DocTokens], weights: Weights | None = None,
     weight = _spread_discount(stem, text_of_stem, sentences)
     if weights is not None:
         weight *= np.asarray(weights(stem), float)
+    numeric_stems = np.unique(np.concatenate([t.stem[t.numeric] for t in texts])) if texts else np.zeros(0, np.uint64)
     text_of_number = np.repeat(np.arange(len(texts)), np.diff(number_offsets))
     n = int(sentence_offsets[-1])
     return SentenceSets(
-        offsets, stem, stem_sentence, weight, None if distinctive is None else np.asarray(distinctive(stem), bool),
+        offsets, stem, stem_sentence, weight, np.isin(stem, numeric_stems), None if distinctive is None else np.asarray(distinctive(stem), bool),
         number_offsets, number, number_sentence, sentence_offsets,
         np.bincount(sentence_offsets[text_of_stem] + stem_sentence, weight, n),
         np.bincount(sentence_offsets[text_of_number] + number_sentence, minlength=n),
@@ -152,7 +154,8 @@ def _shared_cells(offsets, keys, sentences, pairs, cell_offset, n_b):
     return cell_offset[pair] + sentences[a] * n_b[pair] + sentences[b], a, b
 
 
-def _similar_cells(sets: SentenceSets, pairs: np.ndarray, min_similarity: float, min_shared: int):
+def _similar_cells(sets: SentenceSets, pairs: np.ndarray, min_similarity: float, min_shared: int,
+                   min_shared_words: int):
     """(pair, i, j, similarity) of the sentence pairs similar enough to align, in (pair, i, j) order."""
     n_a, n_b = sets.n_sentences(pairs[:, 0]), sets.n_sentences(pairs[:, 1])
     cell_offset = np.concatenate(([0], np.cumsum(n_a * n_b)))
@@ -160,6 +163,8 @@ def _similar_cells(sets: SentenceSets, pairs: np.ndarray, min_similarity: float,
     cell, entry, entry_b = _shared_cells(sets.offsets, sets.stem, sets.stem_sentence, pairs, cell_offset, n_b)
     shared_count = np.bincount(cell, minlength=total)
     cells = np.flatnonzero(shared_count >= min_shared)
+    if min_shared_words:  # sentences sharing mostly numbers are table rows, rates and phone numbers
+        cells = cells[np.bincount(cell, ~sets.numeric[entry], total)[cells] >= min_shared_words]
     if sets.distinctive is not None:
         cells = cells[np.bincount(cell, sets.distinctive[entry], total)[cells] >= 1]
     pair = np.searchsorted(cell_offset, cells, "right") - 1
@@ -181,7 +186,7 @@ def _similar_cells(sets: SentenceSets, pairs: np.ndarray, min_similarity: float,
 
 
 def align_pairs(sets: SentenceSets, pairs: np.ndarray, min_similarity: float = 0.25,
-                min_shared: int = 3) -> list[Alignment]:
+                min_shared: int = 3, min_shared_words: int = 2) -> list[Alignment]:
     """The alignment of each pair ``(text a, text b)`` of texts in ``sets``."""
     pairs = np.asarray(pairs, np.intp).reshape(-1, 2)
     cells = sets.n_sentences(pairs[:, 0]) * sets.n_sentences(pairs[:, 1])
@@ -191,14 +196,14 @@ def align_pairs(sets: SentenceSets, pairs: np.ndarray, min_similarity: float = 0
     lo = 0
     while lo < len(pairs):  # groups of pairs within the cell budget (at least one pair)
         hi = lo + max(1, int(np.searchsorted(np.cumsum(cells[lo:]), _CELL_BUDGET, "right")))
-        out += _align_group(sets, masses, pairs[lo:hi], min_similarity, min_shared)
+        out += _align_group(sets, masses, pairs[lo:hi], min_similarity, min_shared, min_shared_words)
         lo = hi
     return out
 
 
 def _align_group(sets: SentenceSets, masses: list[np.ndarray], pairs: np.ndarray, min_similarity: float,
-                 min_shared: int) -> list[Alignment]:
-    pair, i, j, similarity = _similar_cells(sets, pairs, min_similarity, min_shared)
+                 min_shared: int, min_shared_words: int) -> list[Alignment]:
+    pair, i, j, similarity = _similar_cells(sets, pairs, min_similarity, min_shared, min_shared_words)
     bounds = np.searchsorted(pair, np.arange(len(pairs) + 1))
     # a pair whose similar sentences already run in order (copies, most rewrites) takes them all
     same_pair = pair[1:] == pair[:-1]
@@ -233,21 +238,24 @@ def _alignment(pairs: tuple[AlignedPair, ...], mass_a: np.ndarray, mass_b: np.nd
 
 
 def similarity_matrix(a: DocTokens, b: DocTokens, weights: Weights | None = None,
-                      min_shared: int = 3, distinctive: Distinctive | None = None) -> np.ndarray:
+                      min_shared: int = 3, distinctive: Distinctive | None = None,
+                      min_shared_words: int = 2) -> np.ndarray:
     """Weighted Dice between every sentence of a and of b; zero where two sentences share fewer than
-    ``min_shared`` stems, none of them ``distinctive`` (when given), or disagree on their numbers:
+    ``min_shared`` stems, fewer than ``min_shared_words`` that are not numbers, none of them
+    ``distinctive`` (when given), or disagree on their numbers:
     sentences made only of a corpus's template words, or one template filled with other figures,
     never align."""
     sets = sentence_sets([a, b], weights, distinctive)
-    _, i, j, similarity = _similar_cells(sets, np.array([[0, 1]]), 0.0, min_shared)
+    _, i, j, similarity = _similar_cells(sets, np.array([[0, 1]]), 0.0, min_shared, min_shared_words)
     out = np.zeros((a.n_sentences, b.n_sentences))
     out[i, j] = similarity
     return out
 
 
 def align(a: DocTokens, b: DocTokens, min_similarity: float = 0.25, weights: Weights | None = None,
-          min_shared: int = 3, distinctive: Distinctive | None = None) -> Alignment:
-    return align_pairs(sentence_sets([a, b], weights, distinctive), np.array([[0, 1]]), min_similarity, min_shared)[0]
+          min_shared: int = 3, distinctive: Distinctive | None = None, min_shared_words: int = 2) -> Alignment:
+    return align_pairs(sentence_sets([a, b], weights, distinctive), np.array([[0, 1]]), min_similarity, min_shared,
+                       min_shared_words)[0]
 
 
 def _monotone_matching(gain: np.ndarray) -> tuple[AlignedPair, ...]:

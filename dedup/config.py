@@ -45,6 +45,7 @@ class DedupConfig:
     partial_containment: float = 0.5
     sentence_similarity: float = 0.25  # min weighted Dice of two sentences' content stems to align them
     sentence_min_shared: int = 3  # and at least this many shared content stems
+    sentence_min_shared_words: int = 2  # of them not numbers: table rows and rates are templates
     rewrite_score: float = 0.15  # min similarity-weighted share of a text covered by aligned sentences
     rewrite_min_sentences: int = 3
     rewrite_min_words: int = 40  # content words in each text: short templated briefs are not rewrites
@@ -71,6 +72,7 @@ class DedupConfig:
             "0 < sentence_similarity <= 1": 0 < self.sentence_similarity <= 1,
             "0 < rewrite_score <= 1": 0 < self.rewrite_score <= 1,
             "max_bucket_size >= 2": self.max_bucket_size >= 2,
+            "sentence_min_shared_words >= 0": self.sentence_min_shared_words >= 0,
             "rare_stem_max_df_cap >= rare_stem_max_df_floor": self.rare_stem_max_df_cap >= self.rare_stem_max_df_floor,
             "stem_length >= 3": self.stem_length >= 3,
             "batch_size >= 1": self.batch_size >= 1,

@@ -113,7 +113,7 @@ def align_docs(docs, pairs: list[tuple[int, int]], cfg: DedupConfig, weights: We
     position = {k: n for n, k in enumerate(keys)}
     sets = sentence_sets([docs[k].tokens for k in keys], weights, distinctive)
     return align_pairs(sets, np.array([(position[i], position[j]) for i, j in pairs], np.intp),
-                       cfg.sentence_similarity, cfg.sentence_min_shared)
+                       cfg.sentence_similarity, cfg.sentence_min_shared, cfg.sentence_min_shared_words)
 
 
 def scores_of(overlap: tuple[float, float, float], alignment: Alignment | None) -> Scores:

@@ -180,6 +180,8 @@ def test_char_shingles_configuration_works():
 def test_config_is_validated():
     with pytest.raises(ValueError, match="lsh_threshold"):
         Detector(lsh_threshold=1.5)
+    with pytest.raises(ValueError, match="sentence_min_shared_words"):
+        Detector(sentence_min_shared_words=-1)
 
 
 def _bigger_corpus():

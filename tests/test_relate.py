@@ -38,6 +38,18 @@ def test_sentences_of_one_template_with_other_figures_do_not_align():
     assert [(p.a, p.b) for p in align(tokenize(a), tokenize(same_figures), 0.2, min_shared=2).pairs] == [(0, 0)]
 
 
+def test_sentences_sharing_only_numbers_do_not_align():
+    # a table's header rows and a desk's phone number recur in unrelated reports of one desk
+    a = "Wheat exports fell sharply. 1986/87 1985/86 04/09/87. Desk (202-898-8312)."
+    b = "Coffee prices rose again. 1986/87 1985/86 04/09/87. Desk (202-898-8312)."
+    assert align(tokenize(a), tokenize(b), min_similarity=0.2, min_shared=3).pairs == ()
+    assert [(p.a, p.b) for p in align(tokenize(a), tokenize(b), 0.2, min_shared=3, min_shared_words=0).pairs] == [(1, 1), (2, 2)]
+    # two words in common besides the numbers are enough
+    worded = b.replace("1986/87 1985/86 04/09/87", "Tonnes 1986/87 1985/86 04/09/87 shipped")
+    a_worded = a.replace("1986/87 1985/86 04/09/87", "Tonnes 1986/87 1985/86 04/09/87 shipped")
+    assert [(p.a, p.b) for p in align(tokenize(a_worded), tokenize(worded), 0.2, min_shared=3).pairs] == [(1, 1)]
+
+
 def test_words_running_through_a_text_weigh_less_than_words_of_one_sentence():
     # "Kenteris Thanou" is in every sentence but the second of both texts: the story's topic.
     # Sentences 0 share it and one other word; sentences 1 share three words of their own.
