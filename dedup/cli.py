@@ -21,7 +21,7 @@ from dedup.config import DedupConfig
 from dedup.detector import Detector
 from dedup.io import DEFAULT_DATE_FIELDS, read_paths, read_text_file
 from dedup.normalize import BinaryInputError
-from dedup.parallel import WorkerDied, keep_freed_buffers
+from dedup.parallel import WorkerDied, keep_freed_buffers, resolve_workers
 from dedup.types import Match, Skipped
 
 
@@ -76,7 +76,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
     # SIGTERM (a scheduler, timeout) ends the scan as Ctrl-C does: the pairs found so far are
     # written out whole, the summary printed and the temporary files removed
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
-    keep_freed_buffers()  # this process is the scan's: with --workers 1 it signs every batch itself
+    if resolve_workers(args.workers) == 1:
+        keep_freed_buffers()  # this process signs every batch itself (with more, workers do and set it)
     try:
         return _write_scan(args)
     finally:
