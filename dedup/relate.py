@@ -7,7 +7,9 @@ Relations, first that holds:
 * ``partial``: one text's shingles are mostly (>= ``partial_containment``) in the other;
 * ``rewrite``: both texts have ``rewrite_min_words`` content words or more, at least
   ``rewrite_min_sentences`` sentences align in order (each aligned pair sharing a stem that is
-  rare in the corpus) and the similarity-weighted share of one text they cover is >= ``rewrite_score``;
+  rare in the corpus), ``rewrite_min_sentences`` of them besides a verbatim run that closes both
+  texts (a site's footer, which its pages share whatever their stories), and the
+  similarity-weighted share of one text they cover is >= ``rewrite_score``;
 * otherwise unrelated (for example, independent coverage of the same story).
 
 Direction: the earlier ``published`` date names the source. Without dates, the
@@ -31,7 +33,22 @@ from dedup.verify import PreparedDoc, can_be_rewrite
 _TRAILING = regex.compile("[.!?\"'”’)»]*")
 
 
-def classify(a: PreparedDoc, b: PreparedDoc, scores: Scores, cfg: DedupConfig) -> tuple[Relation | None, float]:
+def shared_footer(alignment: Alignment | None, a: PreparedDoc, b: PreparedDoc) -> int:
+    """How many aligned sentences are a verbatim run of two or more closing both texts: a site's
+    footer, which its pages share whatever their stories."""
+    if alignment is None:
+        return 0
+    last_a, last_b = (int(doc.tokens.sentence[doc.tokens.content].max(initial=-1)) for doc in (a, b))
+    run = 0
+    for p in reversed(alignment.pairs):
+        if p.similarity < 1.0 - 1e-9 or (p.a, p.b) != (last_a - run, last_b - run):
+            break
+        run += 1
+    return run if run >= 2 else 0
+
+
+def classify(a: PreparedDoc, b: PreparedDoc, scores: Scores, cfg: DedupConfig,
+             alignment: Alignment | None = None) -> tuple[Relation | None, float]:
     """(relation, similarity) of a verified pair."""
     if a.fingerprint == b.fingerprint:
         return "exact", 1.0
@@ -41,7 +58,9 @@ def classify(a: PreparedDoc, b: PreparedDoc, scores: Scores, cfg: DedupConfig) -
     if containment >= cfg.partial_containment:
         return "partial", containment
     rewritten = max(scores.alignment_a, scores.alignment_b)
-    if (can_be_rewrite(a, b, cfg) and scores.aligned_sentences >= cfg.rewrite_min_sentences
+    # a shared footer is no evidence of rewriting, but a rewrite may also keep the closing paragraphs
+    outside_footer = scores.aligned_sentences - shared_footer(alignment, a, b)
+    if (can_be_rewrite(a, b, cfg) and outside_footer >= cfg.rewrite_min_sentences
             and rewritten >= cfg.rewrite_score):
         return "rewrite", rewritten
     return None, max(scores.jaccard, rewritten)
@@ -85,7 +104,7 @@ def evidence(a: PreparedDoc, b: PreparedDoc, alignment: Alignment | None) -> tup
 
 def relate(a_id: str, b_id: str, a: PreparedDoc, b: PreparedDoc, scores: Scores, alignment: Alignment | None,
            cfg: DedupConfig, published: tuple[datetime | None, datetime | None] = (None, None)) -> Match:
-    relation, similarity = classify(a, b, scores, cfg)
+    relation, similarity = classify(a, b, scores, cfg, alignment)
     side, basis = direction(relation, scores, cfg, published)
     source = {"a": a_id, "b": b_id, None: None}[side]
     return Match(a_id, b_id, relation, float(similarity), source, scores, evidence(a, b, alignment), basis)

@@ -5,6 +5,7 @@ import itertools
 import json
 
 import pytest
+import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -254,3 +255,21 @@ def test_kept_buffers_are_reused_without_page_faults():
     if faults["default"] < 2_000:  # huge pages make mapping anew cheap: nothing to tell apart
         pytest.skip(f"{faults['default']} page faults with the default allocator settings")
     assert faults["keep"] * 4 < faults["default"]
+
+
+def test_a_footer_that_pages_share_is_not_a_rewrite():
+    # a site's own prose under every page: aligned sentence for sentence, verbatim, in one block
+    footer = (" The Daily Ledger is an independent newsroom founded in Leeds in 1998 by three reporters."
+              " Our correspondents cover politics, business, technology and culture across northern England."
+              " Subscribers receive the morning briefing and the weekend magazine every Saturday."
+              " Write to the newsroom editors to share a story, a correction or a complaint.")
+    # stories in words (and stems) of their own: the generator's small vocabulary would align
+    # sentences by chance
+    pages = [Document(f"page{i}", regex.sub(r"\b(?=\w)", "xyzw"[i % 4] * (1 + i // 4), news_text(i, 6)) + footer)
+             for i in range(6)]
+    assert list(Detector().scan(pages)) == []
+    # the same pages, one of which rewrote another around the footer, still pair
+    source = pages[0].text[: -len(footer)].split(". ")
+    rewritten = ". ".join(s.replace(s.split()[0], "Reportedly " + s.split()[0].lower(), 1) for s in source)
+    found = list(Detector().scan(pages + [Document("rewrite", rewritten + footer)]))
+    assert [(m.a, m.b) for m in found] == [("page0", "rewrite")] and found[0].relation != "exact"
