@@ -20,7 +20,7 @@ from dedup.normalize import BinaryInputError, check_not_binary, clean_text, deco
 from dedup.relate import relate
 from dedup.shingle import content_stems
 from dedup.sign import jaccard_from_low_bytes, low_bytes, sign
-from dedup.store import BandSlice, SegmentSlice, Spool, TextSlice, band_keys_of
+from dedup.store import BandSlice, SegmentSlice, Spool, TextSlice, band_keys_of, map_for_random_rows
 from dedup.tokenize import token_hashes
 from dedup.types import Match, Skipped
 from dedup.verify import align_docs, can_be_rewrite, copy_overlap, fingerprints, is_copy, prepare, scores_of, shingle_batch, shingles
@@ -171,7 +171,7 @@ def is_candidate(cfg: DedupConfig, channel: str, sketches: np.ndarray | str, rar
     so that only that slice's pages stay resident."""
     agreement, width = np.empty(len(pairs)), 1
     for lo in range(0, len(pairs), 4096):  # chunks whose rows stay in cache; take() gathers rows fastest
-        rows = np.load(sketches, mmap_mode="r") if isinstance(sketches, str) else sketches
+        rows = map_for_random_rows(sketches) if isinstance(sketches, str) else sketches
         p, width = pairs[lo : lo + 4096], rows.shape[1]
         agreement[lo : lo + 4096] = (rows.take(p[:, 0], axis=0) == rows.take(p[:, 1], axis=0)).sum(axis=1, dtype=np.int32)
     jaccard = jaccard_from_low_bytes(agreement / width)

@@ -25,6 +25,7 @@ Signatures and LSH band keys stay in memory or, out of core, spill to a file:
 
 from __future__ import annotations
 
+import mmap
 import os
 import tempfile
 from dataclasses import dataclass
@@ -168,6 +169,26 @@ class ArrayStore:
         self._chunks = []
         if self._file is not None and not self._file.closed:
             self._file.close()
+
+
+def map_for_random_rows(path: str) -> np.ndarray:
+    """A saved .npy array mapped read-only for reading rows at random: without read-ahead, each row
+    read brings in its own page only. With the kernel's default read-ahead, judging LSH candidates
+    out of core read 32 pages for each row once memory was too short to keep the sketch files
+    cached (a 1M scan under a 697 MB limit read 215 GB in 11 minutes)."""
+    with open(path, "rb") as f:
+        version = np.lib.format.read_magic(f)
+        read_header = np.lib.format.read_array_header_1_0 if version[0] == 1 else np.lib.format.read_array_header_2_0
+        shape, _, dtype = read_header(f)
+        offset = f.tell()
+        mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if os.fstat(f.fileno()).st_size else None
+    if mapped is None or not int(np.prod(shape)):
+        empty = np.zeros(shape, dtype)
+        empty.flags.writeable = False
+        return empty
+    if hasattr(mmap, "MADV_RANDOM"):
+        mapped.madvise(mmap.MADV_RANDOM)
+    return np.frombuffer(mapped, dtype, int(np.prod(shape)), offset).reshape(shape)
 
 
 class BandKeyStore:

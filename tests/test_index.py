@@ -3,10 +3,11 @@ import os
 import pickle
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.store import BandKeyStore, BandSlice, band_keys_of
+from dedup.store import BandKeyStore, BandSlice, band_keys_of, map_for_random_rows
 from dedup.index import _candidate_probability, _stable_key_order, band_keys, bucket_pairs, candidate_pairs, optimal_bands, pairs_from_bands
 
 
@@ -108,3 +109,13 @@ def test_band_key_store_reads_back_each_band(batch_sizes, bands, spill):
     path = store.band(0).path if spill else None
     store.close()
     assert path is None or not os.path.exists(path)
+
+
+@pytest.mark.parametrize("array", [np.arange(12, dtype=np.uint8).reshape(4, 3), np.zeros((0, 5), np.uint8),
+                                   np.arange(10, dtype=np.int64), np.ones((3, 256), np.uint8)])
+def test_arrays_mapped_for_random_rows_read_back_as_saved(tmp_path, array):
+    path = str(tmp_path / "rows.npy")
+    np.save(path, array)
+    mapped = map_for_random_rows(path)
+    assert mapped.dtype == array.dtype and mapped.shape == array.shape and np.array_equal(mapped, array)
+    assert not mapped.flags.writeable
