@@ -110,11 +110,12 @@ def sentence_sets(texts: list[DocTokens], weights: Weights | None = None,
     weight = _spread_discount(stem, text_of_stem, sentences)
     if weights is not None:
         weight *= np.asarray(weights(stem), float)
-    numeric_stems = np.unique(np.concatenate([t.stem[t.numeric] for t in texts])) if texts else np.zeros(0, np.uint64)
+    numeric_stems = np.concatenate([t.stem[t.numeric] for t in texts]) if texts else np.zeros(0, np.uint64)
+    numeric = np.isin(stem, numeric_stems)
     text_of_number = np.repeat(np.arange(len(texts)), np.diff(number_offsets))
     n = int(sentence_offsets[-1])
     return SentenceSets(
-        offsets, stem, stem_sentence, weight, np.isin(stem, numeric_stems), None if distinctive is None else np.asarray(distinctive(stem), bool),
+        offsets, stem, stem_sentence, weight, numeric, None if distinctive is None else np.asarray(distinctive(stem), bool),
         number_offsets, number, number_sentence, sentence_offsets,
         np.bincount(sentence_offsets[text_of_stem] + stem_sentence, weight, n),
         np.bincount(sentence_offsets[text_of_number] + number_sentence, minlength=n),

@@ -49,7 +49,8 @@ def _build_powers(n: int) -> list[np.ndarray]:
     with np.errstate(over="ignore"):
         for base in (_BASE, _BASE_INVERSE):
             first = np.multiply.accumulate(np.concatenate(([np.uint64(1)], np.full(block - 1, base))))
-            scales = np.multiply.accumulate(np.concatenate(([np.uint64(1)], np.full(-(-n // block) - 1, first[-1] * base))))
+            blocks = -(-n // block)
+            scales = np.multiply.accumulate(np.concatenate(([np.uint64(1)], np.full(blocks - 1, first[-1] * base))))
             tables.append((scales[:, None] * first).ravel()[:n])
     return tables
 
