@@ -164,6 +164,7 @@ class Detector:
         self.document_frequency = DocumentFrequency()
         try:
             with Executor(self.config, self.config.workers) as ex:
+                report.orphaned_scratch_removed = ex.orphans_removed
                 corpus = _Corpus(self.config, ex.scratch)
                 try:
                     for n_batches, batch in enumerate(ex.map("sign", self._record_batches(docs, report)), 1):

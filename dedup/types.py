@@ -97,6 +97,7 @@ class ScanReport:
     skipped: dict[str, int] = field(default_factory=dict)
     skipped_examples: list[Skipped] = field(default_factory=list)
     unreadable_dates: int = 0  # documents whose publication date was given but could not be read
+    orphaned_scratch_removed: int = 0  # temporary directories that killed scans had left behind
     candidates: int = 0
     pairs: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
@@ -117,6 +118,8 @@ class ScanReport:
             f"skipped {skipped}{f' ({reasons})' if reasons else ''}; {dates}"
             f"{self.candidates} candidate pairs; pairs found: {pairs}; {self.seconds:.2f}s"
         )
+        if self.orphaned_scratch_removed:
+            text += f" (removed {self.orphaned_scratch_removed} temporary directories left by killed scans)"
         return text + (" (interrupted: partial results)" if self.interrupted else "")
 
 

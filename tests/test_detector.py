@@ -2,6 +2,7 @@ import gzip
 import subprocess
 import sys
 import itertools
+import os
 import json
 
 import pytest
@@ -273,3 +274,20 @@ def test_a_footer_that_pages_share_is_not_a_rewrite():
     rewritten = ". ".join(s.replace(s.split()[0], "Reportedly " + s.split()[0].lower(), 1) for s in source)
     found = list(Detector().scan(pages + [Document("rewrite", rewritten + footer)]))
     assert [(m.a, m.b) for m in found] == [("page0", "rewrite")] and found[0].relation != "exact"
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="process ids and owners of Unix")
+def test_scratch_left_by_a_killed_scan_is_removed_by_the_next(tmp_path):
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()  # a process id that no longer exists, as a killed scan's
+    orphan = tmp_path / f"dedup-{finished.pid}-x1y2"
+    orphan.mkdir()
+    (orphan / "texts-spool").write_bytes(b"x" * 1000)
+    alive = tmp_path / f"dedup-{os.getpid()}-a1b2"  # a scan still running here
+    alive.mkdir()
+    unrelated = tmp_path / "dedup-notes"
+    unrelated.mkdir()
+    scan = Detector(temp_dir=str(tmp_path)).scan([Document(f"d{i}", news_text(i)) for i in range(4)])
+    list(scan)
+    assert scan.report.orphaned_scratch_removed == 1 and "removed 1 temporary" in scan.report.summary()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, unrelated.name])
