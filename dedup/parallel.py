@@ -21,11 +21,14 @@ import os
 import re
 import shutil
 import signal
+import socket
 import tempfile
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterable, Iterator
+
+import xxhash
 
 from dedup import pipeline
 from dedup.config import DedupConfig
@@ -128,10 +131,12 @@ def resolve_workers(workers: int) -> int:
 
 
 def _scratch_prefix(pid: int) -> str:
-    return f"dedup-{pid}-"
+    # the host too: process ids of other machines or containers sharing the directory mean nothing here
+    return f"dedup-{pid}-{_HOST}-"
 
 
-_SCRATCH_NAME = re.compile(r"dedup-(\d+)-\w+")
+_HOST = xxhash.xxh32_hexdigest(socket.gethostname().encode())
+_SCRATCH_NAME = re.compile(r"dedup-(\d+)-([0-9a-f]{8})-\w+")
 
 
 def _process_exists(pid: int) -> bool:
@@ -147,15 +152,15 @@ def _process_exists(pid: int) -> bool:
 def remove_orphaned_scratch(directory: str | None = None) -> int:
     """Remove the scratch directories that scans ended without cleaning up (killed by SIGKILL or
     the out-of-memory killer) left in ``directory`` (the system's temporary directory by
-    default): those of this user named for a process that no longer exists. At a million
+    default): those of this user and this host named for a process that no longer exists. At a million
     documents one holds gigabytes of spool files. Returns how many were removed."""
     if not hasattr(os, "getuid"):
         return 0
     removed = 0
     for entry in os.scandir(directory or tempfile.gettempdir()):
         match = _SCRATCH_NAME.fullmatch(entry.name)
-        if (match and entry.is_dir(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_uid == os.getuid()
-                and not _process_exists(int(match.group(1)))):
+        if (match and match.group(2) == _HOST and entry.is_dir(follow_symlinks=False)
+                and entry.stat(follow_symlinks=False).st_uid == os.getuid() and not _process_exists(int(match.group(1)))):
             shutil.rmtree(entry.path, ignore_errors=True)
             removed += 1
     return removed

@@ -278,16 +278,20 @@ def test_a_footer_that_pages_share_is_not_a_rewrite():
 
 @pytest.mark.skipif(not hasattr(os, "getuid"), reason="process ids and owners of Unix")
 def test_scratch_left_by_a_killed_scan_is_removed_by_the_next(tmp_path):
+    from dedup import parallel
+
     finished = subprocess.Popen([sys.executable, "-c", "pass"])
     finished.wait()  # a process id that no longer exists, as a killed scan's
-    orphan = tmp_path / f"dedup-{finished.pid}-x1y2"
+    host = parallel._HOST
+    orphan = tmp_path / f"dedup-{finished.pid}-{host}-x1y2"
     orphan.mkdir()
     (orphan / "texts-spool").write_bytes(b"x" * 1000)
-    alive = tmp_path / f"dedup-{os.getpid()}-a1b2"  # a scan still running here
-    alive.mkdir()
+    alive = tmp_path / f"dedup-{os.getpid()}-{host}-a1b2"  # a scan still running here
+    other_host = tmp_path / f"dedup-{finished.pid}-{'0' * 8 if host != '0' * 8 else '1' * 8}-c3d4"  # sharing the directory
     unrelated = tmp_path / "dedup-notes"
-    unrelated.mkdir()
+    for kept in (alive, other_host, unrelated):
+        kept.mkdir()
     scan = Detector(temp_dir=str(tmp_path)).scan([Document(f"d{i}", news_text(i)) for i in range(4)])
     list(scan)
     assert scan.report.orphaned_scratch_removed == 1 and "removed 1 temporary" in scan.report.summary()
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, unrelated.name])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, other_host.name, unrelated.name])
