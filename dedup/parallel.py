@@ -130,13 +130,14 @@ def resolve_workers(workers: int) -> int:
     return workers if workers > 0 else (os.cpu_count() or 1)
 
 
-def _scratch_prefix(pid: int) -> str:
-    # the host too: process ids of other machines or containers sharing the directory mean nothing here
-    return f"dedup-{pid}-{_HOST}-"
-
-
+# scratch directories are named for their scan's process and host: process ids of other machines
+# or containers sharing the directory mean nothing here
 _HOST = xxhash.xxh32_hexdigest(socket.gethostname().encode())
 _SCRATCH_NAME = re.compile(r"dedup-(\d+)-([0-9a-f]{8})-\w+")
+
+
+def _scratch_prefix(pid: int) -> str:
+    return f"dedup-{pid}-{_HOST}-"
 
 
 def _process_exists(pid: int) -> bool:
@@ -145,15 +146,15 @@ def _process_exists(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:  # another user's process
-        return True
+        pass
     return True
 
 
 def remove_orphaned_scratch(directory: str | None = None) -> int:
     """Remove the scratch directories that scans ended without cleaning up (killed by SIGKILL or
-    the out-of-memory killer) left in ``directory`` (the system's temporary directory by
-    default): those of this user and this host named for a process that no longer exists. At a million
-    documents one holds gigabytes of spool files. Returns how many were removed."""
+    the out-of-memory killer) left in ``directory`` (the system's temporary directory by default):
+    this user's and this host's, named for a process that no longer exists. At a million documents
+    one holds gigabytes of spool files. Returns how many were removed."""
     if not hasattr(os, "getuid"):
         return 0
     removed = 0
