@@ -128,3 +128,34 @@ def test_sentence_similarity_is_symmetric_and_bounded(seed_a, seed_b, shared):
     assert (forward >= 0).all() and (forward <= 1 + 1e-9).all()
     al = align(ta, tb)
     assert 0 <= al.coverage_a <= 1 + 1e-9 and 0 <= al.coverage_b <= 1 + 1e-9
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5), st.booleans()), max_size=8),
+       st.integers(6, 9), st.integers(6, 9))
+def test_shared_footer_is_the_verbatim_run_closing_both_texts(cells, n_a, n_b):
+    from dedup.align import AlignedPair, Alignment
+    from dedup.relate import shared_footer
+    from dedup.verify import prepare
+
+    def texts(*lengths):  # texts of n sentences of content words
+        return prepare([" ".join(f"Sentence{i} words here." for i in range(n)) for n in lengths], CFG)
+
+    pairs, last = [], (-1, -1)  # aligned pairs in order, some verbatim (similarity 1)
+    for i, j, verbatim in sorted(cells):
+        if i > last[0] and j > last[1]:
+            pairs.append(AlignedPair(i, j, 1.0 if verbatim else 0.5))
+            last = (i, j)
+    # none of them reaches the texts' last sentences: no footer
+    assert shared_footer(Alignment(tuple(pairs), 0.0, 0.0, n_a, n_b), *texts(n_a, n_b)) == 0
+    # verbatim pairs of the last k sentences of both: a footer of k when k >= 2 (and of more when
+    # the pairs before them run on verbatim)
+    for k in (1, 2, 3):
+        tail = tuple(AlignedPair(n_a + m, n_b + m, 1.0) for m in range(k))
+        footer = shared_footer(Alignment(tuple(pairs) + tail, 0.0, 0.0, n_a + k, n_b + k), *texts(n_a + k, n_b + k))
+        before = pairs[-1] if pairs else None
+        runs_on = before is not None and before.similarity == 1.0 and (before.a, before.b) == (n_a - 1, n_b - 1)
+        if runs_on:
+            assert footer >= k + 1
+        else:
+            assert footer == (k if k >= 2 else 0)
