@@ -119,7 +119,8 @@ class ScanReport:
             f"{self.candidates} candidate pairs; pairs found: {pairs}; {self.seconds:.2f}s"
         )
         if self.orphaned_scratch_removed:
-            text += f" (removed {self.orphaned_scratch_removed} temporary directories left by killed scans)"
+            n = self.orphaned_scratch_removed
+            text += f" (removed {n} temporary director{'y' if n == 1 else 'ies'} left by killed scans)"
         return text + (" (interrupted: partial results)" if self.interrupted else "")
 
 
