@@ -85,12 +85,9 @@ STEPS: dict[str, Callable] = {"sign": _sign, "rare_stems": _rare_stems, "band": 
 _NEEDS_DF = {"rare_stems", "verify"}
 
 
-def _glibc_function(name: str):
-    libc = ctypes.util.find_library("c")
-    return getattr(ctypes.CDLL(libc), name, None) if libc else None  # glibc only
-
-
-_TRIM, _MALLOPT = _glibc_function("malloc_trim"), _glibc_function("mallopt")
+_LIBC_PATH = ctypes.util.find_library("c")  # looked up once: it runs ldconfig
+_TRIM, _MALLOPT = (getattr(ctypes.CDLL(_LIBC_PATH), name, None) if _LIBC_PATH else None  # glibc only
+                   for name in ("malloc_trim", "mallopt"))
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
 
 
