@@ -59,9 +59,8 @@ def classify(a: PreparedDoc, b: PreparedDoc, scores: Scores, cfg: DedupConfig,
         return "partial", containment
     rewritten = max(scores.alignment_a, scores.alignment_b)
     # a shared footer is no evidence of rewriting, but a rewrite may also keep the closing paragraphs
-    outside_footer = scores.aligned_sentences - shared_footer(alignment, a, b)
-    if (can_be_rewrite(a, b, cfg) and outside_footer >= cfg.rewrite_min_sentences
-            and rewritten >= cfg.rewrite_score):
+    if (can_be_rewrite(a, b, cfg) and rewritten >= cfg.rewrite_score
+            and scores.aligned_sentences - shared_footer(alignment, a, b) >= cfg.rewrite_min_sentences):
         return "rewrite", rewritten
     return None, max(scores.jaccard, rewritten)
 
