@@ -32,7 +32,7 @@ from dedup.io import parse_date
 from dedup.normalize import clean_text, decode_bytes
 from dedup.parallel import Executor, WorkerDied, release_memory
 from dedup.shingle import content_stems
-from dedup.store import ArrayStore, BandKeyStore, SegmentSlice, TextStore
+from dedup.store import ArrayStore, BandKeyStore, IdStore, SegmentSlice, TextStore
 from dedup.types import Cluster, Document, Match, ScanReport, Skipped
 from dedup.verify import prepare, shingle_batch
 
@@ -40,14 +40,14 @@ Progress = Callable[[str, int], None]
 
 
 class _Corpus:
-    """What a scan keeps per document: ids and dates in memory; where its text and stems are in the
-    spool files; signatures and LSH band keys in stores that live in memory or, out of core, in
-    files in the scan's scratch directory."""
+    """What a scan keeps per document: ids (compactly) and dates in memory; where its text and stems
+    are in the spool files; signatures and LSH band keys in stores that live in memory or, out of
+    core, in files in the scan's scratch directory."""
 
     def __init__(self, cfg: DedupConfig, scratch: str) -> None:
         spill, where = cfg.out_of_core, scratch
-        self.ids: list[str] = []
-        self.published: list = []
+        self.ids = IdStore()
+        self.published: list[np.ndarray] = []  # datetime64[us], NaT for none: 8 bytes, not a datetime object
         self.fingerprints: list[np.ndarray] = []
         self.content_words: list[np.ndarray] = []
         self.rare_counts: list[np.ndarray] = []  # rare stems per document
@@ -61,8 +61,8 @@ class _Corpus:
         self.rare_keys = BandKeyStore(self.rare_bands[0], spill, where)
 
     def add(self, batch: pipeline.SignedBatch) -> None:
-        self.ids += batch.ids
-        self.published += batch.published
+        self.ids.extend(batch.ids)
+        self.published.append(np.array(batch.published, "datetime64[us]"))
         self.fingerprints.append(batch.fingerprints)
         self.content_words.append(batch.content_words)
         self.texts.add(batch.texts)
@@ -225,13 +225,15 @@ class Detector:
             return
         # canonical order (by id) so that results do not depend on input order; stores stay in
         # arrival order and ``order`` maps a canonical position to its place there
-        order = np.array(sorted(range(n), key=corpus.ids.__getitem__))
-        ids = [corpus.ids[i] for i in order]
+        order = corpus.ids.canonical_order()
         fingerprints = np.concatenate(corpus.fingerprints)[order]
+        published = np.concatenate(corpus.published)[order]
+        corpus.fingerprints = corpus.published = []  # let go once gathered: memory at a million docs
 
         if cfg.detect_rewrites:
             for part in ex.map("rare_stems", corpus.stems):
                 corpus.add_rare(*part)
+        corpus.stems = []
         release_memory(cfg)
 
         # exact copies: only the first member of each group is indexed; its candidates are
@@ -254,6 +256,7 @@ class Detector:
             counts_path = _save(ex.scratch, "counts", np.concatenate(corpus.rare_counts), order)
             shared_files += [rare_path, counts_path]
             long_enough = np.concatenate(corpus.content_words)[order] >= cfg.rewrite_min_words
+        corpus.rare_counts, corpus.content_words = [], []
 
         def tasks() -> Iterator[pipeline.BandTask]:  # one band at a time; out of core, workers read it
             for b in range(corpus.copy_bands[0]):
@@ -297,9 +300,9 @@ class Detector:
                 needed = unique(part.ravel()).tolist()
                 yield pipeline.VerifyTask(
                     pairs=[(i, j, r) for (i, j), r in zip(part.tolist(), try_rewrite[lo : lo + chunk].tolist())],
-                    ids={k: ids[k] for k in needed},
+                    ids=dict(zip(needed, corpus.ids.get(order[needed]))),
                     texts=corpus.texts.locate(order[needed]),
-                    published={k: corpus.published[order[k]] for k in needed},
+                    published=dict(zip(needed, published[needed].tolist())),
                 )
 
         done = 0

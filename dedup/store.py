@@ -90,6 +90,48 @@ class TextSlice:
                 f.close()
 
 
+class IdStore:
+    """Document ids as one UTF-8 buffer and offsets: about 20 bytes an id instead of 76 for a list
+    of short strings, which at a million documents is the main process's largest holding.
+
+    >>> ids = IdStore()
+    >>> ids.extend(["b", "a", "é"]); ids.extend(["c"])
+    >>> len(ids), ids.get([2, 0]), ids.canonical_order().tolist()
+    (4, ['é', 'b'], [1, 0, 3, 2])
+    >>> ids.extend(["d"]); ids.get([4, 3])
+    ['d', 'c']
+    """
+
+    def __init__(self) -> None:
+        self._data = bytearray()
+        self._ends: list[np.ndarray] = [np.zeros(1, np.int64)]  # where each id ends (the first: 0)
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    def extend(self, ids: list[str]) -> None:
+        encoded = [i.encode("utf-8", "surrogatepass") for i in ids]
+        self._ends.append(len(self._data) + np.cumsum(np.fromiter(map(len, encoded), np.int64, len(encoded))))
+        self._data += b"".join(encoded)
+        self._n += len(ids)
+
+    def _offsets(self) -> np.ndarray:
+        if len(self._ends) != 1:
+            self._ends = [np.concatenate(self._ends)]
+        return self._ends[0]
+
+    def get(self, indices) -> list[str]:
+        offsets, data = self._offsets(), self._data
+        return [bytes(data[offsets[i] : offsets[i + 1]]).decode("utf-8", "surrogatepass")
+                for i in np.asarray(indices, np.int64).tolist()]
+
+    def canonical_order(self) -> np.ndarray:
+        """Positions in order of their ids (code point order, as Python sorts strings)."""
+        ids = self.get(np.arange(self._n))
+        return np.array(sorted(range(self._n), key=ids.__getitem__), np.int64)
+
+
 class TextStore:
     """Where each document's text is, in the order added: an index of spans in spool files."""
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup.store import BandKeyStore, BandSlice, band_keys_of, map_for_random_rows
+from dedup.store import BandKeyStore, BandSlice, IdStore, band_keys_of, map_for_random_rows
 from dedup.index import _candidate_probability, _stable_key_order, band_keys, bucket_pairs, candidate_pairs, optimal_bands, pairs_from_bands
 
 
@@ -119,3 +119,15 @@ def test_arrays_mapped_for_random_rows_read_back_as_saved(tmp_path, array):
     mapped = map_for_random_rows(path)
     assert mapped.dtype == array.dtype and mapped.shape == array.shape and np.array_equal(mapped, array)
     assert not mapped.flags.writeable
+
+
+@given(st.lists(st.lists(st.text(st.characters(blacklist_categories=())), max_size=6), max_size=5))
+def test_id_store_gives_back_ids_and_their_python_sort_order(batches):
+    # any text, lone surrogates and NUL included: the canonical order must be Python's string order
+    store, ids = IdStore(), []
+    for batch in batches:
+        store.extend(batch)
+        ids += batch
+    assert len(store) == len(ids)
+    assert store.get(range(len(ids))) == ids
+    assert store.canonical_order().tolist() == sorted(range(len(ids)), key=ids.__getitem__)
