@@ -234,7 +234,6 @@ class Detector:
             for part in ex.map("rare_stems", corpus.stems):
                 corpus.add_rare(*part)
         corpus.stems = []
-        release_memory(cfg)
 
         # exact copies: only the first member of each group is indexed; its candidates are
         # then shared with the other members, which are linked to it as exact pairs
@@ -257,6 +256,7 @@ class Detector:
             shared_files += [rare_path, counts_path]
             long_enough = np.concatenate(corpus.content_words)[order] >= cfg.rewrite_min_words
         corpus.rare_counts, corpus.content_words = [], []
+        release_memory(cfg)  # out of core, the sketch files need the room in the page cache
 
         def tasks() -> Iterator[pipeline.BandTask]:  # one band at a time; out of core, workers read it
             for b in range(corpus.copy_bands[0]):
