@@ -23,7 +23,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from dedup.arrays import in_sorted, unique
+from dedup.arrays import in_sorted, ranges, unique
 from dedup.hashing import mix64, seeded_uint64
 
 
@@ -73,8 +73,8 @@ def _stable_key_order(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     packed = np.sort((keys >> row_bits << row_bits) | np.arange(len(keys), dtype=np.uint64))
     order = (packed & ((np.uint64(1) << row_bits) - np.uint64(1))).astype(np.int64)
     sorted_keys = keys[order]
-    top = packed >> row_bits
-    same_top = top[1:] == top[:-1]
+    packed >>= row_bits  # now each key's top bits: in place, a band of a million keys is 8 MB
+    same_top = packed[1:] == packed[:-1]
     mixed = same_top & (sorted_keys[1:] != sorted_keys[:-1])
     if mixed.any():
         run = np.concatenate(([0], np.cumsum(~same_top)))
@@ -87,27 +87,25 @@ def _stable_key_order(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def bucket_pairs(keys: np.ndarray, max_bucket_size: int) -> np.ndarray:
     """Pairs (i, j), i < j, of rows of ``keys`` (one band, shape (n,)) sharing a key."""
     order, sorted_keys = _stable_key_order(np.asarray(keys, np.uint64))
-    new_run = np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1]))
-    run_id = np.cumsum(new_run) - 1
-    run_start = np.flatnonzero(new_run)
-    run_size = np.diff(np.concatenate((run_start, [len(keys)])))
-    size_of = run_size[run_id]
-    pairs = []
+    n = len(keys)
+    # runs of equal keys, kept only if they pair anything: most keys of a band are alone
+    starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
+    sizes = np.diff(starts, append=n)
+    starts, sizes = starts[sizes > 1], sizes[sizes > 1]
+    big = sizes > max_bucket_size
     # chains for oversized buckets
-    big = size_of > max_bucket_size
-    nxt = np.flatnonzero(big[:-1] & (run_id[:-1] == run_id[1:]))
-    pairs.append(np.stack((order[nxt], order[nxt + 1]), axis=1))
+    at = ranges(starts[big], sizes[big] - 1)
+    pairs = [np.stack((order[at], order[at + 1]), axis=1)]
     # all pairs for the others: offsets d = 1 .. size-1
-    members = np.flatnonzero((size_of > 1) & ~big)
+    members = ranges(starts[~big], sizes[~big])
+    run_end = np.repeat(starts[~big] + sizes[~big], sizes[~big])
     d = 1
     while len(members):
-        partner = members + d
-        same = (partner < len(keys)) & (run_id[np.minimum(partner, len(keys) - 1)] == run_id[members])
-        members = members[same]
+        same = members + d < run_end
+        members, run_end = members[same], run_end[same]
         pairs.append(np.stack((order[members], order[members + d]), axis=1))
         d += 1
-    out = np.concatenate(pairs) if pairs else np.zeros((0, 2), np.int64)
-    return np.sort(out, axis=1)
+    return np.sort(np.concatenate(pairs), axis=1)
 
 
 def pairs_from_bands(band_keys_by_band: Iterable[np.ndarray], max_bucket_size: int = 64,
