@@ -260,18 +260,26 @@ class Detector:
 
         def tasks() -> Iterator[pipeline.BandTask]:  # one band at a time; out of core, workers read it
             for b in range(corpus.copy_bands[0]):
-                yield pipeline.BandTask(corpus.copy_keys.band(b), order_path, is_rep, "copy", copy_path)
+                yield pipeline.BandTask(corpus.copy_keys.band(b), order_path, is_rep, "copy", copy_path,
+                                        known=known_path)
             for b in range(corpus.rare_bands[0] if cfg.detect_rewrites else 0):
                 yield pipeline.BandTask(corpus.rare_keys.band(b), order_path, is_rep & long_enough, "rewrite",
-                                        rare_path, counts_path)
+                                        rare_path, counts_path, known_path)
 
         # a similar pair meets in many bands: merge as they come, once the new pairs outnumber the
-        # merged ones (bounded memory, linear total work)
-        found, pending = np.zeros((0, 2), np.int64), []
+        # merged ones (bounded memory, linear total work). Bands submitted after a merge leave out
+        # the pairs found so far, unjudged: a verdict does not depend on the band, and every found
+        # pair is judged by both channels at the end. Their file is written anew when they have
+        # grown by a quarter; tasks in flight may still read the older ones, removed at the end.
+        found, pending, known_path, known_size = np.zeros((0, 2), np.int64), [], None, 0
         for band_pairs in ex.map("band", tasks()):
             pending.append(band_pairs)
-            if sum(map(len, pending)) > max(len(found), 1 << 18):
+            if sum(map(len, pending)) > max(len(found), 1 << 16):
                 found, pending = unique_pairs(np.concatenate([found, *pending])), []
+                if len(found) >= 1.25 * known_size:
+                    known_path, known_size = os.path.join(ex.scratch, f"known-{len(shared_files)}.npy"), len(found)
+                    np.save(known_path, found[:, 0] * np.int64(n) + found[:, 1])  # sorted, as found is
+                    shared_files.append(known_path)
         found = unique_pairs(np.concatenate([found, *pending]))
         pairs = unique_pairs(np.concatenate([exact, _expand_groups(found, representative)]))
         if progress:

@@ -110,13 +110,15 @@ def bucket_pairs(keys: np.ndarray, max_bucket_size: int) -> np.ndarray:
 
 def pairs_from_bands(band_keys_by_band: Iterable[np.ndarray], max_bucket_size: int = 64,
                      valid: np.ndarray | None = None,
-                     accept: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
+                     accept: Callable[[np.ndarray], np.ndarray] | None = None,
+                     known: np.ndarray | None = None) -> np.ndarray:
     """Unique pairs (i, j), i < j, sorted, of rows sharing a key in any band.
 
     Takes one band's keys (shape (n,)) at a time, so the bands can come from disk one by one.
     ``valid`` masks the rows to index; ``accept`` (pairs -> bool mask) filters each band's new
     pairs as they are found, so memory follows the accepted pairs, and a pair already accepted is
-    not judged again when it meets in another band. Oversized buckets chain in row order.
+    not judged again when it meets in another band. ``known`` (sorted codes i * n + j) are pairs
+    the caller already has: left out, and not judged. Oversized buckets chain in row order.
     """
     n = 0
     kept = np.zeros(0, np.int64)  # pairs kept so far, as sorted codes i * n + j
@@ -126,6 +128,8 @@ def pairs_from_bands(band_keys_by_band: Iterable[np.ndarray], max_bucket_size: i
         pairs = index[bucket_pairs(keys[index], max_bucket_size)]
         codes = unique(pairs[:, 0] * np.int64(n) + pairs[:, 1])
         codes = codes[~in_sorted(codes, kept)]
+        if known is not None:
+            codes = codes[~in_sorted(codes, known)]
         if accept is not None and len(codes):
             codes = codes[accept(np.stack((codes // n, codes % n), axis=1))]
         kept = np.sort(np.concatenate((kept, codes)), kind="stable")  # merges two sorted runs

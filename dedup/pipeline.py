@@ -162,6 +162,7 @@ class BandTask:
     channel: str  # "copy" or "rewrite"
     sketches: str
     rare_counts: str | None = None
+    known: str | None = None  # .npy of sorted pair codes i * n + j already found: not judged again
 
 
 def is_candidate(cfg: DedupConfig, channel: str, sketches: np.ndarray | str, rare_counts: np.ndarray | None,
@@ -193,8 +194,9 @@ def band_candidates(cfg: DedupConfig, task: BandTask) -> np.ndarray:
     sketches = sketches_of(cfg, task.sketches)
     counts = np.load(task.rare_counts, mmap_mode="r") if task.rare_counts else None
     keys = band_keys_of(task.keys).take(np.load(task.order, mmap_mode="r"))
+    known = np.load(task.known, mmap_mode="r") if task.known else None
     return pairs_from_bands([keys], cfg.max_bucket_size, task.valid,
-                            lambda pairs: is_candidate(cfg, task.channel, sketches, counts, pairs))
+                            lambda pairs: is_candidate(cfg, task.channel, sketches, counts, pairs), known)
 
 
 def verify_pairs(cfg: DedupConfig, df: DocumentFrequency, docs, pairs: list[tuple[int, int, bool]],

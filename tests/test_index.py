@@ -93,6 +93,23 @@ def test_accept_filter_keeps_exactly_the_accepted_pairs_and_judges_them_once(ban
     assert all(judged.count(pair) == 1 for pair in kept) and set(judged) == everything
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 3), min_size=12, max_size=12), min_size=1, max_size=6), st.integers(0, 10**6))
+def test_known_pairs_are_neither_judged_nor_returned(bands, salt):
+    keys = [np.array(b, np.uint64) for b in bands]
+    everything = pairs_from_bands(keys, max_bucket_size=100)
+    known = everything[(everything[:, 0] * 5 + everything[:, 1] + salt) % 2 == 0]
+    judged = []
+
+    def accept(pairs):
+        judged.extend(map(tuple, pairs.tolist()))
+        return np.ones(len(pairs), bool)
+
+    found = pairs_from_bands(keys, max_bucket_size=100, accept=accept, known=known[:, 0] * 12 + known[:, 1])
+    rest = {tuple(p) for p in everything.tolist()} - {tuple(p) for p in known.tolist()}
+    assert {tuple(p) for p in found.tolist()} == rest == set(judged)
+
+
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.integers(0, 40), max_size=6), st.integers(1, 9), st.booleans())
 def test_band_key_store_reads_back_each_band(batch_sizes, bands, spill):
