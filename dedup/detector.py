@@ -254,7 +254,7 @@ class Detector:
             corpus.rare_sketches.close()
             counts_path = _save(ex.scratch, "counts", np.concatenate(corpus.rare_counts), order)
             shared_files += [rare_path, counts_path]
-            long_enough = np.concatenate(corpus.content_words)[order] >= cfg.rewrite_min_words
+            rewrite_valid = is_rep & (np.concatenate(corpus.content_words)[order] >= cfg.rewrite_min_words)
         corpus.rare_counts, corpus.content_words = [], []
         release_memory(cfg)  # out of core, the sketch files need the room in the page cache
 
@@ -263,7 +263,7 @@ class Detector:
                 yield pipeline.BandTask(corpus.copy_keys.band(b), order_path, is_rep, "copy", copy_path,
                                         known=known_path)
             for b in range(corpus.rare_bands[0] if cfg.detect_rewrites else 0):
-                yield pipeline.BandTask(corpus.rare_keys.band(b), order_path, is_rep & long_enough, "rewrite",
+                yield pipeline.BandTask(corpus.rare_keys.band(b), order_path, rewrite_valid, "rewrite",
                                         rare_path, counts_path, known_path)
 
         # a similar pair meets in many bands: merge as they come, once the new pairs outnumber the
