@@ -228,7 +228,7 @@ class Detector:
         order = corpus.ids.canonical_order()
         fingerprints = np.concatenate(corpus.fingerprints)[order]
         published = np.concatenate(corpus.published)[order]
-        corpus.fingerprints = corpus.published = []  # let go once gathered: memory at a million docs
+        corpus.fingerprints, corpus.published = [], []  # let go once gathered: memory at a million docs
 
         if cfg.detect_rewrites:
             for part in ex.map("rare_stems", corpus.stems):
