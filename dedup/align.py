@@ -81,7 +81,8 @@ class SentenceSets:
 
 
 def _distinct_entries(texts: list[DocTokens], keys: list[np.ndarray], mask: list[np.ndarray]):
-    """(offsets, key, sentence) of each text's distinct (key, sentence) pairs, sorted by key within a text."""
+    """(offsets, key, sentence, first) of each text's distinct (key, sentence) pairs, sorted by key
+    within a text; ``first`` indexes each pair's first token among the texts' masked tokens, in order."""
     lengths = np.array([int(m.sum()) for m in mask], np.intp)
     text = np.repeat(np.arange(len(texts), dtype=np.uint64), lengths)
     key = np.concatenate([k[m] for k, m in zip(keys, mask)]) if texts else np.zeros(0, np.uint64)
@@ -92,9 +93,9 @@ def _distinct_entries(texts: list[DocTokens], keys: list[np.ndarray], mask: list
     packed, sentence = packed[order], sentence[order]
     distinct = np.ones(len(packed), bool)
     distinct[1:] = (packed[1:] != packed[:-1]) | (sentence[1:] != sentence[:-1])
-    packed, sentence = packed[distinct], sentence[distinct]
+    packed, sentence, first = packed[distinct], sentence[distinct], order[distinct]
     counts = np.bincount((packed >> np.uint64(_KEY_BITS)).astype(np.intp), minlength=len(texts))
-    return np.concatenate(([0], np.cumsum(counts))), packed & np.uint64((1 << _KEY_BITS) - 1), sentence
+    return np.concatenate(([0], np.cumsum(counts))), packed & np.uint64((1 << _KEY_BITS) - 1), sentence, first
 
 
 def sentence_sets(texts: list[DocTokens], weights: Weights | None = None,
@@ -102,16 +103,16 @@ def sentence_sets(texts: list[DocTokens], weights: Weights | None = None,
     """The sentence sets of many tokenized texts, built in one pass."""
     sentences = np.array([t.n_sentences for t in texts], np.intp)
     sentence_offsets = np.concatenate(([0], np.cumsum(sentences)))
-    offsets, stem, stem_sentence = _distinct_entries(texts, [t.stem for t in texts], [t.content for t in texts])
+    offsets, stem, stem_sentence, first = _distinct_entries(texts, [t.stem for t in texts], [t.content for t in texts])
     # numbers keep the top 40 bits of their hash: a chance collision within one pair is ~1e-10
-    number_offsets, number, number_sentence = _distinct_entries(
+    number_offsets, number, number_sentence, _ = _distinct_entries(
         texts, [t.hash >> np.uint64(64 - _KEY_BITS) for t in texts], [t.numeric for t in texts])
     text_of_stem = np.repeat(np.arange(len(texts)), np.diff(offsets))
     weight = _spread_discount(stem, text_of_stem, sentences)
     if weights is not None:
         weight *= np.asarray(weights(stem), float)
-    numeric_stems = np.concatenate([t.stem[t.numeric] for t in texts]) if texts else np.zeros(0, np.uint64)
-    numeric = np.isin(stem, numeric_stems)
+    # a number's stem starts with a digit, so no word shares it: the entry's first token tells
+    numeric = np.concatenate([t.numeric[t.content] for t in texts])[first] if texts else np.zeros(0, bool)
     text_of_number = np.repeat(np.arange(len(texts)), np.diff(number_offsets))
     n = int(sentence_offsets[-1])
     return SentenceSets(
