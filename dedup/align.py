@@ -25,7 +25,7 @@ per pair is a few array elements, not a few dozen numpy calls.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -36,8 +36,7 @@ Weights = Callable[[np.ndarray], np.ndarray]  # stems -> float weights
 Distinctive = Callable[[np.ndarray], np.ndarray]  # stems -> bool
 
 
-@dataclass(frozen=True)
-class AlignedPair:
+class AlignedPair(NamedTuple):  # a tuple: pairs run to millions in a scan, cheap to make and to send
     a: int  # sentence index in text a
     b: int  # sentence index in text b
     similarity: float
@@ -212,6 +211,9 @@ def _align_group(sets: SentenceSets, masses: list[np.ndarray], pairs: np.ndarray
     out_of_order = same_pair & ((i[1:] <= i[:-1]) | (j[1:] <= j[:-1]))
     needs_matching = np.zeros(len(pairs), bool)
     needs_matching[pair[1:][out_of_order]] = True
+    # coverage of each side: similarity-weighted mass of its aligned sentences (pairs in order only)
+    covered_a = np.bincount(pair, similarity * sets.mass[sets.sentence_offsets[pairs[pair, 0]] + i], len(pairs))
+    covered_b = np.bincount(pair, similarity * sets.mass[sets.sentence_offsets[pairs[pair, 1]] + j], len(pairs))
     i_list, j_list, s_list = i.tolist(), j.tolist(), similarity.tolist()
     out = []
     for p, (a, b) in enumerate(pairs.tolist()):
@@ -220,22 +222,27 @@ def _align_group(sets: SentenceSets, masses: list[np.ndarray], pairs: np.ndarray
             gain = np.zeros((len(masses[a]), len(masses[b])))
             gain[i[lo:hi], j[lo:hi]] = similarity[lo:hi]
             matched = _monotone_matching(gain)
+            out.append(_alignment(matched, masses[a], masses[b]))
         else:
-            matched = tuple(AlignedPair(*cell) for cell in zip(i_list[lo:hi], j_list[lo:hi], s_list[lo:hi]))
-        out.append(_alignment(matched, masses[a], masses[b]))
+            matched = tuple(map(AlignedPair, i_list[lo:hi], j_list[lo:hi], s_list[lo:hi]))
+            out.append(_alignment(matched, masses[a], masses[b], (covered_a[p], covered_b[p])))
     return out
 
 
-def _alignment(pairs: tuple[AlignedPair, ...], mass_a: np.ndarray, mass_b: np.ndarray) -> Alignment:
+def _alignment(pairs: tuple[AlignedPair, ...], mass_a: np.ndarray, mass_b: np.ndarray,
+               covered: tuple[float, float] | None = None) -> Alignment:
     total_a, total_b = float(mass_a.sum()), float(mass_b.sum())
-    covered_a = sum(p.similarity * mass_a[p.a] for p in pairs)
-    covered_b = sum(p.similarity * mass_b[p.b] for p in pairs)
+    if covered is None:
+        a, b, similarity = (np.array(side, dtype) for side, dtype in zip(zip(*pairs), (np.intp, np.intp, float))) \
+            if pairs else (np.zeros(0, np.intp), np.zeros(0, np.intp), np.zeros(0))
+        covered = float(similarity @ mass_a[a]), float(similarity @ mass_b[b])
+    covered_a, covered_b = covered
     return Alignment(
         pairs=pairs,
         coverage_a=float(covered_a / total_a) if total_a else 0.0,
         coverage_b=float(covered_b / total_b) if total_b else 0.0,
-        sentences_a=int((mass_a > 0).sum()),
-        sentences_b=int((mass_b > 0).sum()),
+        sentences_a=int(np.count_nonzero(mass_a)),
+        sentences_b=int(np.count_nonzero(mass_b)),
     )
 
 
