@@ -23,15 +23,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import regex
-
 from dedup.align import Alignment
 from dedup.config import DedupConfig
 from dedup.types import Match, Relation, Scores, SentencePair
 from dedup.verify import PreparedDoc, can_be_rewrite
-
-_TRAILING = regex.compile("[.!?\"'”’)»]*")
-
 
 def shared_footer(alignment: Alignment | None, a: PreparedDoc, b: PreparedDoc) -> int:
     """How many aligned sentences are a verbatim run of two or more closing both texts: a site's
@@ -86,19 +81,17 @@ def direction(relation: Relation | None, scores: Scores, cfg: DedupConfig,
     return None, None
 
 
-def sentence_texts(doc: PreparedDoc, sentences: list[int]) -> list[str]:
+def sentence_texts(doc: PreparedDoc, sentences: list[int] | tuple[int, ...]) -> list[str]:
     """The text of the given sentences of a prepared document, closing punctuation included."""
     text = doc.text
-    return [text[lo : _TRAILING.match(text, hi).end()] for lo, hi in doc.sentence_spans[sentences].tolist()]
+    return [text[lo:hi] for lo, hi in doc.sentence_spans[list(sentences)].tolist()]
 
 
 def evidence(a: PreparedDoc, b: PreparedDoc, alignment: Alignment | None) -> tuple[SentencePair, ...]:
     if alignment is None or not alignment.pairs:
         return ()
-    pairs = alignment.pairs
-    sa = sentence_texts(a, [p.a for p in pairs])
-    sb = sentence_texts(b, [p.b for p in pairs])
-    return tuple(SentencePair(p.a, p.b, ta, tb, p.similarity) for p, ta, tb in zip(pairs, sa, sb))
+    a_index, b_index, similarity = zip(*alignment.pairs)
+    return tuple(map(SentencePair, a_index, b_index, sentence_texts(a, a_index), sentence_texts(b, b_index), similarity))
 
 
 def relate(a_id: str, b_id: str, a: PreparedDoc, b: PreparedDoc, scores: Scores, alignment: Alignment | None,

@@ -31,6 +31,7 @@ _TABLE_SIZE = 0x30000  # BMP, SMP and SIP; rarer code points count as separators
 # character classes; everything that is not in a token is a separator of some kind
 SEPARATOR, WORD, SOLO, TERMINAL, NEWLINE, SPACE = range(6)
 _TERMINALS = ".!?。！？"
+_CLOSING = np.array([ord(c) for c in ".!?\"'”’)»"])  # punctuation that closes a sentence's text
 _SPACES = "\t\x0b\x0c\r \xa0\u3000"
 
 
@@ -101,6 +102,10 @@ class TokenBatch:
     content: np.ndarray
     numeric: np.ndarray
     sentence: np.ndarray | None
+    # document i's sentences are sentence_spans[sentence_offsets[i]:sentence_offsets[i+1]], each the
+    # (start, end) characters from its first token to the closing punctuation after its last
+    sentence_offsets: np.ndarray | None = None
+    sentence_spans: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -217,6 +222,13 @@ def tokenize_batch(texts: list[str], stem_length: int = 6, detail: bool = True) 
     sentence = (sentence_global - np.repeat(first_sentence_of_doc, np.diff(offsets))).astype(np.int32)
 
     char_base = np.repeat(chars.doc_start[:-1], np.diff(offsets))
+    first = np.flatnonzero(boundary[:-1])
+    last = np.append(first[1:], len(starts))[: len(first)] - 1
+    close = ends[last]
+    extending = np.arange(len(close))
+    while len(extending):  # the newline after each text stops the run inside it
+        extending = extending[np.isin(cp[close[extending]], _CLOSING)]
+        close[extending] += 1
     return TokenBatch(
         offsets=offsets,
         start=starts - char_base,
@@ -226,6 +238,8 @@ def tokenize_batch(texts: list[str], stem_length: int = 6, detail: bool = True) 
         content=content,
         numeric=numeric,
         sentence=sentence,
+        sentence_offsets=np.searchsorted(first, offsets),
+        sentence_spans=np.stack((starts[first], close), axis=1) - char_base[first, None],
     )
 
 

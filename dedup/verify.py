@@ -35,7 +35,7 @@ class PreparedDoc:
     tokens: DocTokens
     shingles: np.ndarray  # unique sorted uint64
     fingerprint: int  # of the token sequence: equal for exact copies
-    sentence_spans: np.ndarray  # (sentences, 2): character offsets of each sentence's first and last token
+    sentence_spans: np.ndarray  # (sentences, 2): characters from a sentence's first token to its closing punctuation
 
     @property
     def content_words(self) -> int:
@@ -63,22 +63,10 @@ def shingle_batch(texts: list[str], cfg: DedupConfig, detail: bool = True):
     return (batch, *shingles(texts, batch.offsets, batch.hash, cfg))
 
 
-def sentence_spans(batch) -> tuple[np.ndarray, np.ndarray]:
-    """(offsets, spans) of a TokenBatch's sentences: document i's are ``spans[offsets[i]:offsets[i+1]]``,
-    each the (start, end) characters from its first token to its last."""
-    n = len(batch.hash)
-    first = np.zeros(n, bool)
-    first[batch.offsets[:-1][batch.offsets[:-1] < n]] = True
-    first[1:] |= batch.sentence[1:] != batch.sentence[:-1]
-    starts = np.flatnonzero(first)
-    ends = np.concatenate((starts[1:], [n])) - 1
-    return np.searchsorted(starts, batch.offsets), np.stack((batch.start[starts], batch.end[ends]), axis=1)
-
-
 def prepare(texts: list[str], cfg: DedupConfig) -> list[PreparedDoc]:
     batch, offsets, hashes = shingle_batch(texts, cfg)
     prints = fingerprints(batch.hash, batch.offsets).tolist()
-    span_offsets, spans = sentence_spans(batch)
+    span_offsets, spans = batch.sentence_offsets, batch.sentence_spans
     return [
         PreparedDoc(text, batch.doc(i), unique(hashes[offsets[i] : offsets[i + 1]]), prints[i],
                     spans[span_offsets[i] : span_offsets[i + 1]])

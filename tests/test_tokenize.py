@@ -63,3 +63,26 @@ def test_a_text_tokenizes_the_same_in_a_one_byte_batch_and_in_a_wider_one(text):
     alone, widened = tokenize_batch([text]), tokenize_batch([text, "quote’s"])
     for field in ("hash", "stem", "content", "numeric", "sentence", "start", "end"):
         assert np.array_equal(getattr(alone.doc(0), field), getattr(widened.doc(0), field)), field
+
+
+CLOSING = regex.compile("[.!?\"'”’)»]*")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet="ab1 .!?\"'”’)»(\n", max_size=60), min_size=1, max_size=4))
+def test_a_sentence_span_runs_from_its_first_token_to_the_closing_punctuation_after_its_last(texts):
+    batch = tokenize_batch(texts)
+    for i, text in enumerate(texts):
+        doc = batch.doc(i)
+        expected = []
+        for s in range(doc.n_sentences):
+            tokens = np.flatnonzero(doc.sentence == s)
+            expected.append((int(doc.start[tokens[0]]), CLOSING.match(text, int(doc.end[tokens[-1]])).end()))
+        spans = batch.sentence_spans[batch.sentence_offsets[i] : batch.sentence_offsets[i + 1]]
+        assert [tuple(span) for span in spans.tolist()] == expected
+
+
+def test_sentence_spans_keep_closing_quotes():
+    text = 'Prices rose (sharply). Next "quote"\n  End.'
+    batch = tokenize_batch([text])
+    assert [text[lo:hi] for lo, hi in batch.sentence_spans.tolist()] == ["Prices rose (sharply).", 'Next "quote"', "End."]
