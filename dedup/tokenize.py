@@ -182,6 +182,17 @@ def token_hashes(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return np.searchsorted(starts, chars.doc_start), token_hash_from_sum(sums, ends - starts)
 
 
+def _past_closing(cp: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Each position moved past the closing punctuation that starts there (none: unchanged). The
+    newline after each text ends every run inside it."""
+    positions = positions.copy()
+    moving = np.arange(len(positions))
+    while len(moving):
+        moving = moving[np.isin(cp[positions[moving]], _CLOSING)]
+        positions[moving] += 1
+    return positions
+
+
 def tokenize_batch(texts: list[str], stem_length: int = 6, detail: bool = True) -> TokenBatch:
     """Tokenize clean texts together. Character offsets are relative to each text.
 
@@ -224,11 +235,7 @@ def tokenize_batch(texts: list[str], stem_length: int = 6, detail: bool = True) 
     char_base = np.repeat(chars.doc_start[:-1], np.diff(offsets))
     first = np.flatnonzero(boundary[:-1])
     last = np.append(first[1:], len(starts))[: len(first)] - 1
-    close = ends[last]
-    extending = np.arange(len(close))
-    while len(extending):  # the newline after each text stops the run inside it
-        extending = extending[np.isin(cp[close[extending]], _CLOSING)]
-        close[extending] += 1
+    close = _past_closing(cp, ends[last])
     return TokenBatch(
         offsets=offsets,
         start=starts - char_base,
