@@ -1,3 +1,4 @@
+import random
 from datetime import datetime
 
 import numpy as np
@@ -94,6 +95,28 @@ def test_rewrite_is_found_with_its_source():
     assert m.relation == "rewrite", m.scores
     assert m.source == "b" and len(m.evidence) >= 3
     assert m.evidence[0].a_text.startswith(rewrite.split(".")[0][:20])
+
+
+def test_sentences_sharing_a_few_words_each_are_same_story_coverage_not_a_rewrite():
+    # two reports of one event: each sentence of one shares a few names and figures with one of the
+    # other (aligned, similarity about 0.34); a rewrite keeps most content words of its sentences
+    rng = random.Random(0)
+
+    def word():
+        return "".join(rng.choice("bcdfghklmnprstvz") + rng.choice("aeiou") for _ in range(4))
+
+    source, coverage, rewrite = [], [], []
+    for _ in range(6):
+        words = [word() for _ in range(10)]
+        source.append(" ".join(words).capitalize() + ".")
+        coverage.append(" ".join(words[:4] + [word() for _ in range(6)]).capitalize() + ".")
+        rewrite.append(" ".join(words[:7] + [word() for _ in range(3)]).capitalize() + ".")
+    source, coverage, rewrite = (" ".join(x) for x in (source, coverage, rewrite))
+    m = Detector().compare(coverage, source)
+    assert m.relation is None and m.scores.aligned_sentences == 6
+    assert all(0.25 <= p.similarity < CFG.rewrite_sentence_similarity for p in m.evidence)
+    assert Detector(CFG.replace(rewrite_sentence_similarity=0.25)).compare(coverage, source).relation == "rewrite"
+    assert Detector().compare(rewrite, source).relation == "rewrite"
 
 
 def test_direction_by_date_beats_coverage():
