@@ -218,10 +218,11 @@ def tokenize_batch(texts: list[str], stem_length: int = 6, detail: bool = True) 
         return TokenBatch(offsets, None, None, token_hash, stem_hash, content, numeric, None)
 
     # a sentence starts after a newline, or after terminal punctuation followed by white space
-    # when the next token does not begin with a lowercase letter ("3.5", "e.g. this" do not split)
+    # (closing quotes and brackets between them) when the next token does not begin with a
+    # lowercase letter ("3.5", "e.g. this" do not split; 'rose." Then' does)
     newline = np.flatnonzero(cls == NEWLINE)
     terminal = np.flatnonzero(cls == TERMINAL)
-    terminal = terminal[cls[terminal + 1] >= NEWLINE]  # NEWLINE or SPACE; the text ends in a newline
+    terminal = terminal[cls[_past_closing(cp, terminal + 1)] >= NEWLINE]  # NEWLINE or SPACE
     boundary = np.zeros(len(starts) + 1, bool)
     boundary[np.searchsorted(starts, terminal)] = True
     boundary &= np.append(~t.is_lower[idx[starts]], False)

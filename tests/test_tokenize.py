@@ -83,6 +83,8 @@ def test_a_sentence_span_runs_from_its_first_token_to_the_closing_punctuation_af
 
 
 def test_sentence_spans_keep_closing_quotes():
-    text = 'Prices rose (sharply). Next "quote"\n  End.'
+    text = 'He said: "Prices rose." Then (briefly) nothing!) Next "quote"\n  End.'
     batch = tokenize_batch([text])
-    assert [text[lo:hi] for lo, hi in batch.sentence_spans.tolist()] == ["Prices rose (sharply).", 'Next "quote"', "End."]
+    assert [text[lo:hi] for lo, hi in batch.sentence_spans.tolist()] == [
+        'He said: "Prices rose."', "Then (briefly) nothing!)", 'Next "quote"', "End."]
+    assert tokenize(text).sentence.tolist() == [0, 0, 0, 0, 1, 1, 1, 2, 2, 3]
