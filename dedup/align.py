@@ -232,10 +232,8 @@ def _align_group(sets: SentenceSets, masses: list[np.ndarray], pairs: np.ndarray
 def _alignment(pairs: tuple[AlignedPair, ...], mass_a: np.ndarray, mass_b: np.ndarray,
                covered: tuple[float, float] | None = None) -> Alignment:
     total_a, total_b = float(mass_a.sum()), float(mass_b.sum())
-    if covered is None:
-        a, b, similarity = (np.array(side, dtype) for side, dtype in zip(zip(*pairs), (np.intp, np.intp, float))) \
-            if pairs else (np.zeros(0, np.intp), np.zeros(0, np.intp), np.zeros(0))
-        covered = float(similarity @ mass_a[a]), float(similarity @ mass_b[b])
+    if covered is None:  # a matching from the dynamic programme: a few pairs
+        covered = sum(p.similarity * mass_a[p.a] for p in pairs), sum(p.similarity * mass_b[p.b] for p in pairs)
     covered_a, covered_b = covered
     return Alignment(
         pairs=pairs,

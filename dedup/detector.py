@@ -258,13 +258,19 @@ class Detector:
         corpus.rare_counts, corpus.content_words = [], []
         release_memory(cfg)  # out of core, the sketch files need the room in the page cache
 
-        def tasks() -> Iterator[pipeline.BandTask]:  # one band at a time; out of core, workers read it
-            for b in range(corpus.copy_bands[0]):
-                yield pipeline.BandTask(corpus.copy_keys.band(b), order_path, is_rep, "copy", copy_path,
-                                        known=known_path)
-            for b in range(corpus.rare_bands[0] if cfg.detect_rewrites else 0):
-                yield pipeline.BandTask(corpus.rare_keys.band(b), order_path, rewrite_valid, "rewrite",
-                                        rare_path, counts_path, known_path)
+        # a task takes one band of a large corpus (out of core, workers read it), several of a
+        # small one, whose bands would each cost less than sending them
+        per_task = max(1, _KEYS_PER_BAND_TASK // n)
+
+        def tasks() -> Iterator[pipeline.BandTask]:
+            for lo in range(0, corpus.copy_bands[0], per_task):
+                bands = range(lo, min(lo + per_task, corpus.copy_bands[0]))
+                yield pipeline.BandTask(tuple(map(corpus.copy_keys.band, bands)), order_path, is_rep, "copy",
+                                        copy_path, known=known_path)
+            for lo in range(0, corpus.rare_bands[0] if cfg.detect_rewrites else 0, per_task):
+                bands = range(lo, min(lo + per_task, corpus.rare_bands[0]))
+                yield pipeline.BandTask(tuple(map(corpus.rare_keys.band, bands)), order_path, rewrite_valid,
+                                        "rewrite", rare_path, counts_path, known_path)
 
         # a similar pair meets in many bands: merge as they come, once the new pairs outnumber the
         # merged ones (bounded memory, linear total work). Bands submitted after a merge leave out
@@ -324,6 +330,9 @@ class Detector:
             done += chunk
             if progress:
                 progress("verified", min(done, len(pairs)))
+
+
+_KEYS_PER_BAND_TASK = 1 << 18
 
 
 def _save(directory: str, name: str, array: np.ndarray, order: np.ndarray) -> str:

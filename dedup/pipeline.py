@@ -151,12 +151,12 @@ def rare_stem_index(cfg: DedupConfig, df: DocumentFrequency, offsets: np.ndarray
 
 @dataclass(frozen=True)
 class BandTask:
-    """One LSH band of one channel, to be turned into candidates wherever it runs. Keys come in
+    """LSH bands of one channel, to be turned into candidates wherever they run. Keys come in
     arrival order (in memory, or where to read them out of core) with ``order``, a .npy file of the
     arrival position of each canonical one; everything else is in canonical order: ``valid``, and
     the channel's sketches (and, for rewrites, rare-stem counts) as .npy files."""
 
-    keys: np.ndarray | BandSlice  # (n,) band keys
+    keys: tuple[np.ndarray | BandSlice, ...]  # (n,) band keys, of each band
     order: str
     valid: np.ndarray  # (n,) bool: rows to index
     channel: str  # "copy" or "rewrite"
@@ -190,12 +190,13 @@ def sketches_of(cfg: DedupConfig, path: str) -> np.ndarray | str:
 
 
 def band_candidates(cfg: DedupConfig, task: BandTask) -> np.ndarray:
-    """Candidate pairs of one band, (m, 2) canonical positions."""
+    """Candidate pairs of a task's bands, (m, 2) canonical positions."""
     sketches = sketches_of(cfg, task.sketches)
     counts = np.load(task.rare_counts, mmap_mode="r") if task.rare_counts else None
-    keys = band_keys_of(task.keys).take(np.load(task.order, mmap_mode="r"))
+    order = np.load(task.order, mmap_mode="r")
+    keys = (band_keys_of(band).take(order) for band in task.keys)  # one band in memory at a time
     known = np.load(task.known, mmap_mode="r") if task.known else None
-    return pairs_from_bands([keys], cfg.max_bucket_size, task.valid,
+    return pairs_from_bands(keys, cfg.max_bucket_size, task.valid,
                             lambda pairs: is_candidate(cfg, task.channel, sketches, counts, pairs), known)
 
 

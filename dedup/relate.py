@@ -28,6 +28,7 @@ from dedup.config import DedupConfig
 from dedup.types import Match, Relation, Scores, SentencePair
 from dedup.verify import PreparedDoc, can_be_rewrite
 
+
 def shared_footer(alignment: Alignment | None, a: PreparedDoc, b: PreparedDoc) -> int:
     """How many aligned sentences are a verbatim run of two or more closing both texts: a site's
     footer, which its pages share whatever their stories."""

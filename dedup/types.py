@@ -30,7 +30,7 @@ class Skipped:
 
 class SentencePair(NamedTuple):
     """Evidence: a sentence of ``a`` that corresponds to a sentence of ``b``. A tuple: a scan makes
-    millions, cheaper so to create and to send between processes."""
+    millions, and tuples are cheaper to create and to send between processes."""
 
     a_index: int
     b_index: int

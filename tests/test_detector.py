@@ -10,6 +10,7 @@ import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import dedup.detector as detector
 from dedup import Detector, Document, Skipped, read_paths
 from dedup.io import read_jsonl
 
@@ -201,6 +202,15 @@ def test_workers_and_out_of_core_give_the_same_output(tmp_path):
     # out of core with workers: they read band keys from the main process's spill file
     assert _result(_bigger_corpus(), batch_size=64, out_of_core=True, workers=2, temp_dir=str(tmp_path)) == expected
     assert list(tmp_path.iterdir()) == []  # spool, sketch and frequency files are gone with the scan
+
+
+def test_bands_grouped_into_tasks_or_one_a_task_give_the_same_output(monkeypatch):
+    # a small corpus sends many bands a task; a large one, one band a task
+    grouped = [_result(_bigger_corpus(), batch_size=64, **kw) for kw in ({}, {"out_of_core": True})]
+    assert len(grouped[0]) >= 3
+    monkeypatch.setattr(detector, "_KEYS_PER_BAND_TASK", 1)
+    for kw, expected in zip(({}, {"out_of_core": True}), grouped):
+        assert _result(_bigger_corpus(), batch_size=64, **kw) == expected
 
 
 def test_a_worker_killed_mid_scan_ends_it_with_an_error_not_a_hang(monkeypatch):
