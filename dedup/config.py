@@ -48,10 +48,10 @@ class DedupConfig:
     sentence_min_shared_words: int = 2  # of them not numbers: table rows and rates are templates
     rewrite_score: float = 0.15  # min similarity-weighted share of a text covered by aligned sentences
     rewrite_min_sentences: int = 3
-    # of them at this similarity or more: a rewritten sentence keeps most of its content words, while
-    # two reports of one event share a few names and figures a sentence (MSRP's paraphrases are told
-    # from its non-paraphrases with the best accuracy near 0.39)
-    rewrite_sentence_similarity: float = 0.4
+    # and their similarities sum to this or more: five sentences rewritten at about MSRP's paraphrase
+    # point (0.39), or two copied whole; three sentences of two reports of one event, sharing a few
+    # names and figures each (0.25-0.4), do not
+    rewrite_min_similarity_sum: float = 2.0
     rewrite_min_words: int = 40  # content words in each text: short templated briefs are not rewrites
     direction_margin: float = 0.1  # min coverage asymmetry to name a source without dates
     detect_rewrites: bool = True
@@ -75,7 +75,7 @@ class DedupConfig:
             "0 < partial_containment <= 1": 0 < self.partial_containment <= 1,
             "0 < sentence_similarity <= 1": 0 < self.sentence_similarity <= 1,
             "0 < rewrite_score <= 1": 0 < self.rewrite_score <= 1,
-            "0 < rewrite_sentence_similarity <= 1": 0 < self.rewrite_sentence_similarity <= 1,
+            "rewrite_min_similarity_sum >= 0": self.rewrite_min_similarity_sum >= 0,
             "max_bucket_size >= 2": self.max_bucket_size >= 2,
             "sentence_min_shared_words >= 0": self.sentence_min_shared_words >= 0,
             "rare_stem_max_df_cap >= rare_stem_max_df_floor": self.rare_stem_max_df_cap >= self.rare_stem_max_df_floor,

@@ -5,11 +5,11 @@ Relations, first that holds:
 * ``exact``: the same token sequence (case, spacing and punctuation aside);
 * ``near_duplicate``: shingle Jaccard >= ``near_duplicate_jaccard``;
 * ``partial``: one text's shingles are mostly (>= ``partial_containment``) in the other;
-* ``rewrite``: both texts have ``rewrite_min_words`` content words or more, sentences align in
-  order (each aligned pair sharing a stem that is rare in the corpus), at least
-  ``rewrite_min_sentences`` of them with similarity >= ``rewrite_sentence_similarity`` besides a
-  verbatim run that closes both texts (a site's footer, which its pages share whatever their
-  stories), and the similarity-weighted share of one text they cover is >= ``rewrite_score``;
+* ``rewrite``: both texts have ``rewrite_min_words`` content words or more, at least
+  ``rewrite_min_sentences`` sentences align in order (each aligned pair sharing a stem that is
+  rare in the corpus) besides a verbatim run that closes both texts (a site's footer, which its
+  pages share whatever their stories), their similarities sum to ``rewrite_min_similarity_sum``
+  or more, and the similarity-weighted share of one text they cover is >= ``rewrite_score``;
 * otherwise unrelated (for example, independent coverage of the same story).
 
 Direction: the earlier ``published`` date names the source. Without dates, the
@@ -55,9 +55,10 @@ def classify(a: PreparedDoc, b: PreparedDoc, scores: Scores, cfg: DedupConfig,
         return "partial", containment
     rewritten = max(scores.alignment_a, scores.alignment_b)
     if can_be_rewrite(a, b, cfg) and rewritten >= cfg.rewrite_score and alignment is not None:
-        rewritten_sentences = sum(p.similarity >= cfg.rewrite_sentence_similarity for p in alignment.pairs)
         # a shared footer is no evidence of rewriting, but a rewrite may also keep the closing paragraphs
-        if rewritten_sentences - shared_footer(alignment, a, b) >= cfg.rewrite_min_sentences:
+        rewritten_pairs = alignment.pairs[: len(alignment.pairs) - shared_footer(alignment, a, b)]
+        if (len(rewritten_pairs) >= cfg.rewrite_min_sentences
+                and sum(p.similarity for p in rewritten_pairs) >= cfg.rewrite_min_similarity_sum):
             return "rewrite", rewritten
     return None, max(scores.jaccard, rewritten)
 

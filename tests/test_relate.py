@@ -97,25 +97,30 @@ def test_rewrite_is_found_with_its_source():
     assert m.evidence[0].a_text.startswith(rewrite.split(".")[0][:20])
 
 
-def test_sentences_sharing_a_few_words_each_are_same_story_coverage_not_a_rewrite():
-    # two reports of one event: each sentence of one shares a few names and figures with one of the
-    # other (aligned, similarity about 0.34); a rewrite keeps most content words of its sentences
+def test_three_sentences_sharing_a_few_words_each_are_same_story_coverage_not_a_rewrite():
+    # two reports of one event: three sentences of one share a few names and figures each with one
+    # of the other (aligned, similarity about 0.34, summing to about 1); a rewrite carries over
+    # most content words of each sentence it rewrites
     rng = random.Random(0)
 
     def word():
         return "".join(rng.choice("bcdfghklmnprstvz") + rng.choice("aeiou") for _ in range(4))
 
+    def sentence(words):
+        return " ".join(words).capitalize() + "."
+
     source, coverage, rewrite = [], [], []
-    for _ in range(6):
+    for k in range(6):
         words = [word() for _ in range(10)]
-        source.append(" ".join(words).capitalize() + ".")
-        coverage.append(" ".join(words[:4] + [word() for _ in range(6)]).capitalize() + ".")
-        rewrite.append(" ".join(words[:7] + [word() for _ in range(3)]).capitalize() + ".")
+        source.append(sentence(words))
+        coverage.append(sentence(words[:4] + [word() for _ in range(6)] if k < 3 else [word() for _ in range(10)]))
+        rewrite.append(sentence(words[:7] + [word() for _ in range(3)]))
     source, coverage, rewrite = (" ".join(x) for x in (source, coverage, rewrite))
     m = Detector().compare(coverage, source)
-    assert m.relation is None and m.scores.aligned_sentences == 6
-    assert all(0.25 <= p.similarity < CFG.rewrite_sentence_similarity for p in m.evidence)
-    assert Detector(CFG.replace(rewrite_sentence_similarity=0.25)).compare(coverage, source).relation == "rewrite"
+    assert m.relation is None and m.scores.aligned_sentences == 3
+    assert m.scores.alignment_a >= CFG.rewrite_score  # enough coverage: the summed similarity decides
+    assert sum(p.similarity for p in m.evidence) < CFG.rewrite_min_similarity_sum
+    assert Detector(CFG.replace(rewrite_min_similarity_sum=0.5)).compare(coverage, source).relation == "rewrite"
     assert Detector().compare(rewrite, source).relation == "rewrite"
 
 
