@@ -187,3 +187,24 @@ def test_shared_footer_is_the_verbatim_run_closing_both_texts(cells, n_a, n_b):
             assert footer >= k + 1
         else:
             assert footer == (k if k >= 2 else 0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000), st.integers(0, 10), st.integers(3, 9), st.booleans())
+def test_a_pairs_verdict_does_not_depend_on_which_text_comes_first(seed, kept_sentences, kept_words, extra):
+    # a source and a text that keeps some of its sentences, each with some of its words
+    source = news_text(seed, 12)
+    other = news_text(seed + 1, 12).split(". ")
+    derived = []
+    for k, sentence in enumerate(source.split(". ")):
+        words = sentence.rstrip(".").split()
+        if k < kept_sentences:
+            derived.append(" ".join(words[:kept_words] + other[k].split()[kept_words:]).rstrip(".") + ".")
+        elif extra:
+            derived.append(other[k].rstrip(".") + ".")
+    derived = " ".join(derived) or news_text(seed + 2, 3)
+    forward, backward = Detector().compare(derived, source), Detector().compare(source, derived)
+    assert forward.relation == backward.relation
+    assert abs(forward.similarity - backward.similarity) < 1e-9
+    assert {"a": "b", "b": "a", None: None}[forward.source] == backward.source
+    assert [(p.a_index, p.b_index) for p in forward.evidence] == [(p.b_index, p.a_index) for p in backward.evidence]
