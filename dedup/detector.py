@@ -38,6 +38,8 @@ from dedup.verify import prepare, shingle_batch
 
 Progress = Callable[[str, int], None]
 
+_KEYS_PER_BAND_TASK = 1 << 18  # a band task takes whole bands up to this many keys in all, and at least one
+
 
 class _Corpus:
     """What a scan keeps per document: ids (compactly) and dates in memory; where its text and stems
@@ -330,9 +332,6 @@ class Detector:
             done += chunk
             if progress:
                 progress("verified", min(done, len(pairs)))
-
-
-_KEYS_PER_BAND_TASK = 1 << 18
 
 
 def _save(directory: str, name: str, array: np.ndarray, order: np.ndarray) -> str:
