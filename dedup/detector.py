@@ -39,6 +39,7 @@ from dedup.verify import prepare, shingle_batch
 Progress = Callable[[str, int], None]
 
 _KEYS_PER_BAND_TASK = 1 << 18  # a band task takes whole bands up to this many keys in all, and at least one
+_CELL_BLOCK_BYTES = 1 << 24  # out of core, sketch rows of a block of a cell
 
 
 class _Corpus:
@@ -280,14 +281,28 @@ class Detector:
         # pair is judged by both channels at the end. Their file is written anew when they have
         # grown by a quarter; tasks in flight may still read the older ones, removed at the end.
         found, pending, known_path, known_size = np.zeros((0, 2), np.int64), [], None, 0
-        for band_pairs in ex.map("band", tasks()):
-            pending.append(band_pairs)
-            if sum(map(len, pending)) > max(len(found), 1 << 16):
-                found, pending = unique_pairs(np.concatenate([found, *pending])), []
-                if len(found) >= 1.25 * known_size:
-                    known_path, known_size = os.path.join(ex.scratch, f"known-{len(shared_files)}.npy"), len(found)
-                    np.save(known_path, found[:, 0] * np.int64(n) + found[:, 1])  # sorted, as found is
-                    shared_files.append(known_path)
+        if cfg.out_of_core:  # bands come unjudged; their pairs are judged by cells of rows once all are read
+            cells = _CellSpill(ex.scratch, n)
+            copy_tasks = -(-corpus.copy_bands[0] // per_task)
+            for k, band_pairs in enumerate(ex.map("band", tasks())):
+                if k < copy_tasks:
+                    cells.add("copy", band_pairs, cfg.num_perm)
+                else:
+                    cells.add("rewrite", band_pairs, cfg.rewrite_num_perm)
+            files = {"copy": (copy_path, None)}
+            if cfg.detect_rewrites:
+                files["rewrite"] = (rare_path, counts_path)
+            pending = list(ex.map("judge_cell", cells.tasks(files)))
+            cells.remove()
+        else:
+            for band_pairs in ex.map("band", tasks()):
+                pending.append(band_pairs)
+                if sum(map(len, pending)) > max(len(found), 1 << 16):
+                    found, pending = unique_pairs(np.concatenate([found, *pending])), []
+                    if len(found) >= 1.25 * known_size:
+                        known_path, known_size = os.path.join(ex.scratch, f"known-{len(shared_files)}.npy"), len(found)
+                        np.save(known_path, found[:, 0] * np.int64(n) + found[:, 1])  # sorted, as found is
+                        shared_files.append(known_path)
         found = unique_pairs(np.concatenate([found, *pending]))
         pairs = unique_pairs(np.concatenate([exact, _expand_groups(found, representative)]))
         if progress:
@@ -332,6 +347,39 @@ class Detector:
             done += chunk
             if progress:
                 progress("verified", min(done, len(pairs)))
+
+
+class _CellSpill:
+    """Out of core, unjudged band pairs in one file per channel and cell: the pairs whose first and
+    second rows fall in two given blocks of rows, about ``_CELL_BLOCK_BYTES`` of sketches each."""
+
+    def __init__(self, directory: str, n: int):
+        self.directory, self.n = directory, n
+        self.files: dict[tuple[str, int], tuple[str, int]] = {}  # (channel, cell) -> (path, block rows)
+
+    def add(self, channel: str, pairs: np.ndarray, sketch_width: int) -> None:
+        block = max(1, _CELL_BLOCK_BYTES // sketch_width)
+        cell = (pairs[:, 0] // block) * (self.n // block + 1) + pairs[:, 1] // block
+        order = np.argsort(cell, kind="stable")
+        cell, codes = cell[order], pairs[order, 0] * np.int64(self.n) + pairs[order, 1]
+        starts = np.flatnonzero(np.concatenate(([True], cell[1:] != cell[:-1]))) if len(cell) else cell
+        for lo, hi in zip(starts.tolist(), np.append(starts[1:], len(cell)).tolist()):
+            key = (channel, int(cell[lo]))
+            path, _ = self.files.setdefault(key, (os.path.join(self.directory, f"cell-{channel}-{key[1]}.bin"), block))
+            with open(path, "ab") as f:
+                f.write(codes[lo:hi].tobytes())
+
+    def tasks(self, files: dict[str, tuple[str, str | None]]) -> Iterator[pipeline.CellTask]:
+        """A task per cell; ``files`` are each channel's (sketch file, rare-count file or None)."""
+        for (channel, cell), (path, block) in sorted(self.files.items()):
+            first, second = divmod(cell, self.n // block + 1)
+            rows = tuple((b * block, min(self.n, (b + 1) * block)) for b in (first, second))
+            yield pipeline.CellTask(channel, *files[channel], path, self.n, rows)
+
+    def remove(self) -> None:
+        for path, _ in self.files.values():
+            os.remove(path)
+        self.files = {}
 
 
 def _save(directory: str, name: str, array: np.ndarray, order: np.ndarray) -> str:

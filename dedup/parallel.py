@@ -71,6 +71,10 @@ def _band(task):
     return pipeline.band_candidates(_worker["cfg"], task)
 
 
+def _judge_cell(task):
+    return pipeline.judge_cell(_worker["cfg"], task)
+
+
 def _verify(item):
     df_path, task = item
     return pipeline.verify_task(_worker["cfg"], _shared_df(df_path), task)
@@ -80,8 +84,8 @@ def _copy_signatures(texts):
     return pipeline.copy_signatures(_worker["cfg"], texts)
 
 
-STEPS: dict[str, Callable] = {"sign": _sign, "rare_stems": _rare_stems, "band": _band, "verify": _verify,
-                              "copy_signatures": _copy_signatures}
+STEPS: dict[str, Callable] = {"sign": _sign, "rare_stems": _rare_stems, "band": _band, "judge_cell": _judge_cell,
+                              "verify": _verify, "copy_signatures": _copy_signatures}
 _NEEDS_DF = {"rare_stems", "verify"}
 
 

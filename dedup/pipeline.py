@@ -166,14 +166,16 @@ class BandTask:
 
 
 def is_candidate(cfg: DedupConfig, channel: str, sketches: np.ndarray | str, rare_counts: np.ndarray | None,
-                 pairs: np.ndarray) -> np.ndarray:
+                 pairs: np.ndarray, sketch_pairs: np.ndarray | None = None) -> np.ndarray:
     """Whether each pair's sketch estimate makes it a candidate of the channel. ``sketches`` is the
     channel's sketch matrix or, out of core, its .npy file, mapped afresh for each slice of pairs
-    so that only that slice's pages stay resident."""
+    so that only that slice's pages stay resident; ``sketch_pairs`` are the pairs' rows in it when
+    it holds only some of the rows (default ``pairs``)."""
+    sketch_pairs = pairs if sketch_pairs is None else sketch_pairs
     agreement, width = np.empty(len(pairs)), 1
     for lo in range(0, len(pairs), 4096):  # chunks whose rows stay in cache; take() gathers rows fastest
         rows = map_for_random_rows(sketches) if isinstance(sketches, str) else sketches
-        p, width = pairs[lo : lo + 4096], rows.shape[1]
+        p, width = sketch_pairs[lo : lo + 4096], rows.shape[1]
         agreement[lo : lo + 4096] = (rows.take(p[:, 0], axis=0) == rows.take(p[:, 1], axis=0)).sum(axis=1, dtype=np.int32)
     jaccard = jaccard_from_low_bytes(agreement / width)
     if channel == "copy":
@@ -184,18 +186,51 @@ def is_candidate(cfg: DedupConfig, channel: str, sketches: np.ndarray | str, rar
     return (jaccard >= cfg.rewrite_min_estimate) & (shared >= cfg.rewrite_min_shared_stems)
 
 
+@dataclass(frozen=True)
+class CellTask:
+    """Out of core, the band pairs of one channel whose rows fall in two blocks of rows, judged
+    together once every band is read: each block's sketch rows are read in order, once, instead of
+    every band reading rows all over the sketch file at random."""
+
+    channel: str
+    sketches: str
+    rare_counts: str | None
+    codes: str  # file of int64 pair codes i * n + j, repeats allowed
+    n: int
+    blocks: tuple[tuple[int, int], tuple[int, int]]  # rows [lo, hi) of the pairs' first and second rows
+
+
+def judge_cell(cfg: DedupConfig, task: CellTask) -> np.ndarray:
+    """The candidate pairs of a cell, (m, 2) canonical positions, sorted."""
+    codes = unique(np.fromfile(task.codes, np.int64))
+    pairs = np.stack((codes // task.n, codes % task.n), axis=1)
+    (i_lo, i_hi), (j_lo, j_hi) = task.blocks
+    stored = np.load(task.sketches, mmap_mode="r")
+    if (i_lo, i_hi) == (j_lo, j_hi):
+        rows, local = np.array(stored[i_lo:i_hi]), pairs - i_lo
+    else:
+        rows = np.concatenate((stored[i_lo:i_hi], stored[j_lo:j_hi]))
+        local = np.stack((pairs[:, 0] - i_lo, pairs[:, 1] - j_lo + (i_hi - i_lo)), axis=1)
+    del stored
+    counts = np.load(task.rare_counts, mmap_mode="r") if task.rare_counts else None
+    return pairs[is_candidate(cfg, task.channel, rows, counts, pairs, local)]
+
+
 def sketches_of(cfg: DedupConfig, path: str) -> np.ndarray | str:
     """A channel's sketches for is_candidate: the whole file mapped, or out of core its path."""
     return path if cfg.out_of_core else np.load(path, mmap_mode="r")
 
 
 def band_candidates(cfg: DedupConfig, task: BandTask) -> np.ndarray:
-    """Candidate pairs of a task's bands, (m, 2) canonical positions."""
-    sketches = sketches_of(cfg, task.sketches)
-    counts = np.load(task.rare_counts, mmap_mode="r") if task.rare_counts else None
+    """Candidate pairs of a task's bands, (m, 2) canonical positions. Out of core they come
+    unjudged, to be judged a cell of rows at a time once every band is read (:func:`judge_cell`)."""
     order = np.load(task.order, mmap_mode="r")
     keys = (band_keys_of(band).take(order) for band in task.keys)  # one band in memory at a time
     known = np.load(task.known, mmap_mode="r") if task.known else None
+    if cfg.out_of_core:
+        return pairs_from_bands(keys, cfg.max_bucket_size, task.valid, known=known)
+    sketches = np.load(task.sketches, mmap_mode="r")
+    counts = np.load(task.rare_counts, mmap_mode="r") if task.rare_counts else None
     return pairs_from_bands(keys, cfg.max_bucket_size, task.valid,
                             lambda pairs: is_candidate(cfg, task.channel, sketches, counts, pairs), known)
 

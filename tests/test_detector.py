@@ -213,6 +213,20 @@ def test_bands_grouped_into_tasks_or_one_a_task_give_the_same_output(monkeypatch
         assert _result(_bigger_corpus(), batch_size=64, **kw) == expected
 
 
+def test_out_of_core_judges_band_pairs_by_cells_of_rows_with_the_same_output(monkeypatch, tmp_path):
+    expected = _result(_bigger_corpus(), batch_size=64)
+    monkeypatch.setattr(detector, "_CELL_BLOCK_BYTES", 256 * 16)  # blocks of 32 and 16 rows: many cells
+    cells = []
+    tasks = detector._CellSpill.tasks
+    monkeypatch.setattr(detector._CellSpill, "tasks", lambda self, files: (cells.append(t) or t for t in tasks(self, files)))
+    for workers in (1, 2):
+        assert _result(_bigger_corpus(), batch_size=64, out_of_core=True, workers=workers, temp_dir=str(tmp_path)) == expected
+    assert len({(c.channel, c.blocks) for c in cells}) > 10
+    assert {c.channel for c in cells} == {"copy", "rewrite"}
+    assert any(c.blocks[0] != c.blocks[1] for c in cells) and any(c.blocks[0] == c.blocks[1] for c in cells)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_worker_killed_mid_scan_ends_it_with_an_error_not_a_hang(monkeypatch):
     import os
     import signal
