@@ -61,8 +61,14 @@ class DocumentFrequency:
         self.n_docs += n_docs
 
     def save(self, path: str) -> None:
-        """One .npy file: the counts, then the number of documents."""
-        np.save(path, np.append(self.counts, np.int32(self.n_docs)))
+        """One .npy file: the counts, then the number of documents (written as they are, not copied
+        into one array first: the table is 16 MB and a scan saves it while the workers wait)."""
+        with open(path, "wb") as f:
+            np.lib.format.write_array_header_2_0(
+                f, {"descr": np.lib.format.dtype_to_descr(self.counts.dtype), "fortran_order": False,
+                    "shape": (len(self.counts) + 1,)})
+            self.counts.tofile(f)
+            np.array([self.n_docs], self.counts.dtype).tofile(f)
 
     @classmethod
     def load(cls, path: str) -> "DocumentFrequency":

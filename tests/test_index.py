@@ -148,3 +148,14 @@ def test_id_store_gives_back_ids_and_their_python_sort_order(batches):
     assert len(store) == len(ids)
     assert store.get(range(len(ids))) == ids
     assert store.canonical_order().tolist() == sorted(range(len(ids)), key=ids.__getitem__)
+
+
+def test_document_frequencies_saved_and_loaded_are_the_same(tmp_path):
+    from dedup.frequency import DocumentFrequency
+
+    df = DocumentFrequency(bits=12)
+    df.add(np.array([0, 3, 5, 5, 9]), np.arange(9, dtype=np.uint64) % 4)
+    df.save(str(tmp_path / "df.npy"))
+    loaded = DocumentFrequency.load(str(tmp_path / "df.npy"))
+    assert loaded.n_docs == df.n_docs == 4 and loaded.bits == 12
+    assert np.array_equal(loaded.counts, df.counts) and loaded.counts.sum() > 0
