@@ -103,7 +103,7 @@ def _densify(sig: np.ndarray, filled: np.ndarray, has_shingles: np.ndarray, seed
         _probe(sig_flat, filled_flat, target[fill & ~found], num_perm, seed, depth)  # almost never any
 
 
-_FIRST_HIT_DEPTH = 16  # probes per bin covered by the table, in multiples of num_perm
+_FIRST_HIT_DEPTH = 8  # probes per bin covered by the table, in multiples of num_perm (past it: probing)
 _FIRST_HIT_CELLS = 1 << 22
 
 
