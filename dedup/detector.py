@@ -39,7 +39,7 @@ from dedup.verify import prepare, shingle_batch
 Progress = Callable[[str, int], None]
 
 _KEYS_PER_BAND_TASK = 1 << 18  # a band task takes whole bands up to this many keys in all, and at least one
-_CELL_BLOCK_BYTES = 1 << 24  # out of core, sketch rows of a block of a cell
+_CELL_BLOCK_BYTES = 1 << 24  # out of core, the sketch bytes of a block of rows; a cell pairs two blocks
 
 
 class _Corpus:
