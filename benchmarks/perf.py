@@ -260,14 +260,18 @@ def _run_measured(cmd: list[str], memory_limit_mb: float | None = None) -> dict:
     proc = psutil.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                         preexec_fn=(lambda: _join_cgroup(cgroup)) if cgroup else None)
     peak, peak_anon = 0, 0
-    while proc.poll() is None:
+    while True:
         try:
             samples = [_memory(p) for p in [proc] + proc.children(recursive=True)]
         except psutil.Error:
             samples = []
         peak = max(peak, sum(pss for pss, _ in samples))
         peak_anon = max(peak_anon, sum(anon for _, anon in samples))
-        time.sleep(min(1.0, 0.05 + (time.perf_counter() - started) / 10))  # fine early, cheap later
+        try:  # samples fine early, cheap later; waiting, not sleeping, times the exit itself
+            proc.wait(timeout=min(1.0, 0.05 + (time.perf_counter() - started) / 10))
+            break
+        except (psutil.TimeoutExpired, subprocess.TimeoutExpired):
+            continue
     wall = time.perf_counter() - started
     stderr = proc.stderr.read().decode(errors="replace")
     limit = {}
