@@ -32,7 +32,7 @@ from dedup.io import parse_date
 from dedup.normalize import clean_text, decode_bytes
 from dedup.parallel import Executor, WorkerDied, release_memory
 from dedup.shingle import content_stems
-from dedup.store import ArrayStore, BandKeyStore, IdStore, SegmentSlice, TextStore
+from dedup.store import ArrayStore, BandKeyStore, IdStore, SegmentSlice, TextStore, save_npy
 from dedup.types import Cluster, Document, Match, ScanReport, Skipped
 from dedup.verify import prepare, shingle_batch
 
@@ -385,12 +385,8 @@ class _CellSpill:
 def _save(directory: str, name: str, array: np.ndarray, order: np.ndarray) -> str:
     """Save ``array[order]`` as a .npy file, a slice at a time: no second copy of the array in memory."""
     path = os.path.join(directory, name + ".npy")
-    header = {"descr": np.lib.format.dtype_to_descr(array.dtype), "fortran_order": False,
-              "shape": (len(order), *array.shape[1:])}
-    with open(path, "wb") as f:
-        np.lib.format.write_array_header_2_0(f, header)
-        for lo in range(0, len(order), 1 << 16):
-            f.write(np.ascontiguousarray(array[order[lo : lo + (1 << 16)]]).tobytes())
+    save_npy(path, array.dtype, (len(order), *array.shape[1:]),
+             (array[order[lo : lo + (1 << 16)]] for lo in range(0, len(order), 1 << 16)))
     return path
 
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from dedup.arrays import first_of_each
 from dedup.hashing import mix64
+from dedup.store import save_npy
 
 
 DEFAULT_BITS = 22
@@ -63,12 +64,7 @@ class DocumentFrequency:
     def save(self, path: str) -> None:
         """One .npy file: the counts, then the number of documents (written as they are, not copied
         into one array first: the table is 16 MB and a scan saves it while the workers wait)."""
-        with open(path, "wb") as f:
-            np.lib.format.write_array_header_2_0(
-                f, {"descr": np.lib.format.dtype_to_descr(self.counts.dtype), "fortran_order": False,
-                    "shape": (len(self.counts) + 1,)})
-            self.counts.tofile(f)
-            np.array([self.n_docs], self.counts.dtype).tofile(f)
+        save_npy(path, self.counts.dtype, (len(self.counts) + 1,), [self.counts, np.array([self.n_docs])])
 
     @classmethod
     def load(cls, path: str) -> "DocumentFrequency":

@@ -29,8 +29,26 @@ import mmap
 import os
 import tempfile
 from dataclasses import dataclass
+from typing import Iterable
 
 import numpy as np
+
+
+def save_npy(path: str, dtype, shape: tuple[int, ...], parts: Iterable[np.ndarray]) -> None:
+    """A .npy file of ``dtype`` and ``shape`` written from its parts in order, never joined into one
+    array in memory (they must fill the shape exactly).
+
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "a.npy")
+    >>> save_npy(path, np.int32, (3,), [np.array([1, 2]), np.array([3])])
+    >>> np.load(path).tolist()
+    [1, 2, 3]
+    """
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)), "fortran_order": False, "shape": shape}
+    with open(path, "wb") as f:
+        np.lib.format.write_array_header_2_0(f, header)
+        for part in parts:
+            np.ascontiguousarray(part, dtype).tofile(f)
 
 
 class Spool:
