@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, NamedTuple
 
 import numpy as np
 
@@ -261,40 +261,35 @@ class Detector:
         corpus.rare_counts, corpus.content_words = [], []
         release_memory(cfg)  # out of core, the sketch files need the room in the page cache
 
+        channels = [_Channel("copy", corpus.copy_keys, corpus.copy_bands[0], is_rep, copy_path, None, cfg.num_perm)]
+        if cfg.detect_rewrites:
+            channels.append(_Channel("rewrite", corpus.rare_keys, corpus.rare_bands[0], rewrite_valid, rare_path,
+                                     counts_path, cfg.rewrite_num_perm))
         # a task takes one band of a large corpus (out of core, workers read it), several of a
         # small one, whose bands would each cost less than sending them
         per_task = max(1, _KEYS_PER_BAND_TASK // n)
 
         def tasks() -> Iterator[pipeline.BandTask]:
-            for lo in range(0, corpus.copy_bands[0], per_task):
-                bands = range(lo, min(lo + per_task, corpus.copy_bands[0]))
-                yield pipeline.BandTask(tuple(map(corpus.copy_keys.band, bands)), order_path, is_rep, "copy",
-                                        copy_path, known=known_path)
-            for lo in range(0, corpus.rare_bands[0] if cfg.detect_rewrites else 0, per_task):
-                bands = range(lo, min(lo + per_task, corpus.rare_bands[0]))
-                yield pipeline.BandTask(tuple(map(corpus.rare_keys.band, bands)), order_path, rewrite_valid,
-                                        "rewrite", rare_path, counts_path, known_path)
+            for channel in channels:
+                for lo in range(0, channel.bands, per_task):
+                    bands = range(lo, min(lo + per_task, channel.bands))
+                    yield pipeline.BandTask(tuple(map(channel.keys.band, bands)), order_path, channel.valid,
+                                            channel.name, channel.sketches, channel.rare_counts, known_path)
 
-        # a similar pair meets in many bands: merge as they come, once the new pairs outnumber the
-        # merged ones (bounded memory, linear total work). Bands submitted after a merge leave out
-        # the pairs found so far, unjudged: a verdict does not depend on the band, and every found
-        # pair is judged by both channels at the end. Their file is written anew when they have
-        # grown by a quarter; tasks in flight may still read the older ones, removed at the end.
         found, pending, known_path, known_size = np.zeros((0, 2), np.int64), [], None, 0
         if cfg.out_of_core:  # bands come unjudged; their pairs are judged by cells of rows once all are read
             cells = _CellSpill(ex.scratch, n)
-            copy_tasks = -(-corpus.copy_bands[0] // per_task)
-            for k, band_pairs in enumerate(ex.map("band", tasks())):
-                if k < copy_tasks:
-                    cells.add("copy", band_pairs, cfg.num_perm)
-                else:
-                    cells.add("rewrite", band_pairs, cfg.rewrite_num_perm)
-            files = {"copy": (copy_path, None)}
-            if cfg.detect_rewrites:
-                files["rewrite"] = (rare_path, counts_path)
-            pending = list(ex.map("judge_cell", cells.tasks(files)))
+            channel_of_task = [channel for channel in channels for _ in range(0, channel.bands, per_task)]
+            for channel, band_pairs in zip(channel_of_task, ex.map("band", tasks())):
+                cells.add(channel, band_pairs)
+            pending = list(ex.map("judge_cell", cells.tasks()))
             cells.remove()
         else:
+            # a similar pair meets in many bands: merge as they come, once the new pairs outnumber the
+            # merged ones (bounded memory, linear total work). Bands submitted after a merge leave out
+            # the pairs found so far, unjudged: a verdict does not depend on the band, and every found
+            # pair is judged by both channels at the end. Their file is written anew when they have
+            # grown by a quarter; tasks in flight may still read the older ones, removed at the end.
             for band_pairs in ex.map("band", tasks()):
                 pending.append(band_pairs)
                 if sum(map(len, pending)) > max(len(found), 1 << 16):
@@ -349,35 +344,54 @@ class Detector:
                 progress("verified", min(done, len(pairs)))
 
 
+class _Channel(NamedTuple):
+    """One LSH channel of a scan: its band keys, the rows it indexes, and its sketch file (and
+    rare-stem count file), whose rows are ``width`` bytes."""
+
+    name: str  # "copy" or "rewrite"
+    keys: BandKeyStore
+    bands: int
+    valid: np.ndarray
+    sketches: str
+    rare_counts: str | None
+    width: int
+
+
 class _CellSpill:
     """Out of core, unjudged band pairs in one file per channel and cell: the pairs whose first and
     second rows fall in two given blocks of rows, about ``_CELL_BLOCK_BYTES`` of sketches each."""
 
     def __init__(self, directory: str, n: int):
         self.directory, self.n = directory, n
-        self.files: dict[tuple[str, int], tuple[str, int]] = {}  # (channel, cell) -> (path, block rows)
+        self.channels: dict[str, _Channel] = {}
+        self.files: dict[tuple[str, int], str] = {}  # (channel, cell) -> path
 
-    def add(self, channel: str, pairs: np.ndarray, sketch_width: int) -> None:
-        block = max(1, _CELL_BLOCK_BYTES // sketch_width)
+    def _block(self, channel: _Channel) -> int:
+        return max(1, _CELL_BLOCK_BYTES // channel.width)
+
+    def add(self, channel: _Channel, pairs: np.ndarray) -> None:
+        self.channels[channel.name] = channel
+        block = self._block(channel)
         cell = (pairs[:, 0] // block) * (self.n // block + 1) + pairs[:, 1] // block
         order = np.argsort(cell, kind="stable")
         cell, codes = cell[order], pairs[order, 0] * np.int64(self.n) + pairs[order, 1]
         starts = np.flatnonzero(np.concatenate(([True], cell[1:] != cell[:-1]))) if len(cell) else cell
         for lo, hi in zip(starts.tolist(), np.append(starts[1:], len(cell)).tolist()):
-            key = (channel, int(cell[lo]))
-            path, _ = self.files.setdefault(key, (os.path.join(self.directory, f"cell-{channel}-{key[1]}.bin"), block))
+            key = (channel.name, int(cell[lo]))
+            path = self.files.setdefault(key, os.path.join(self.directory, f"cell-{key[0]}-{key[1]}.bin"))
             with open(path, "ab") as f:
                 f.write(codes[lo:hi].tobytes())
 
-    def tasks(self, files: dict[str, tuple[str, str | None]]) -> Iterator[pipeline.CellTask]:
-        """A task per cell; ``files`` are each channel's (sketch file, rare-count file or None)."""
-        for (channel, cell), (path, block) in sorted(self.files.items()):
+    def tasks(self) -> Iterator[pipeline.CellTask]:
+        for (name, cell), path in sorted(self.files.items()):
+            channel = self.channels[name]
+            block = self._block(channel)
             first, second = divmod(cell, self.n // block + 1)
             rows = tuple((b * block, min(self.n, (b + 1) * block)) for b in (first, second))
-            yield pipeline.CellTask(channel, *files[channel], path, self.n, rows)
+            yield pipeline.CellTask(name, channel.sketches, channel.rare_counts, path, self.n, rows)
 
     def remove(self) -> None:
-        for path, _ in self.files.values():
+        for path in self.files.values():
             os.remove(path)
         self.files = {}
 

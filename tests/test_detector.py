@@ -218,7 +218,7 @@ def test_out_of_core_judges_band_pairs_by_cells_of_rows_with_the_same_output(mon
     monkeypatch.setattr(detector, "_CELL_BLOCK_BYTES", 256 * 16)  # blocks of 32 and 16 rows: many cells
     cells = []
     tasks = detector._CellSpill.tasks
-    monkeypatch.setattr(detector._CellSpill, "tasks", lambda self, files: (cells.append(t) or t for t in tasks(self, files)))
+    monkeypatch.setattr(detector._CellSpill, "tasks", lambda self: (cells.append(t) or t for t in tasks(self)))
     for workers in (1, 2):
         assert _result(_bigger_corpus(), batch_size=64, out_of_core=True, workers=workers, temp_dir=str(tmp_path)) == expected
     assert len({(c.channel, c.blocks) for c in cells}) > 10
