@@ -193,6 +193,18 @@ def _past_closing(cp: np.ndarray, positions: np.ndarray) -> np.ndarray:
     return positions
 
 
+def _glued(idx: np.ndarray, terminal: np.ndarray) -> np.ndarray:
+    """Whether each terminal sits between three lowercase letters and an uppercase letter followed
+    by a lowercase one."""
+    t = tables()
+    glued = (terminal >= 3) & (terminal + 2 < len(idx))
+    at = np.where(glued, terminal, 0)
+    for offset in (-3, -2, -1, 2):
+        glued &= t.is_lower[idx[(at + offset) % len(idx)]]
+    after = idx[at + 1]
+    return glued & (t.fold[after] != after) & ~t.is_lower[after]  # uppercase: folds to another letter
+
+
 def tokenize_batch(texts: list[str], stem_length: int = 6, detail: bool = True) -> TokenBatch:
     """Tokenize clean texts together. Character offsets are relative to each text.
 
@@ -219,10 +231,12 @@ def tokenize_batch(texts: list[str], stem_length: int = 6, detail: bool = True) 
 
     # a sentence starts after a newline, or after terminal punctuation followed by white space
     # (closing quotes and brackets between them) when the next token does not begin with a
-    # lowercase letter ("3.5", "e.g. this" do not split; 'rose." Then' does)
+    # lowercase letter ("3.5", "e.g. this" do not split; 'rose." Then' does), or glued to a
+    # capitalised word after a lowercase one of three letters or more: scraped paragraphs joined
+    # without a space ("said.The"; "Mr.Smith", "St.Louis", "Ph.D" do not split)
     newline = np.flatnonzero(cls == NEWLINE)
     terminal = np.flatnonzero(cls == TERMINAL)
-    terminal = terminal[cls[_past_closing(cp, terminal + 1)] >= NEWLINE]  # NEWLINE or SPACE
+    terminal = terminal[(cls[_past_closing(cp, terminal + 1)] >= NEWLINE) | _glued(idx, terminal)]
     boundary = np.zeros(len(starts) + 1, bool)
     boundary[np.searchsorted(starts, terminal)] = True
     boundary &= np.append(~t.is_lower[idx[starts]], False)

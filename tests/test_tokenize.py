@@ -32,6 +32,13 @@ def test_sentences():
     ]
 
 
+def test_paragraphs_glued_without_a_space_split_but_abbreviations_do_not():
+    text = "Shares fell.The bank said.It cut Mr.Smith's pay in St.Louis, Ph.D. Mrs.Jones too."
+    t = tokenize(text)
+    words = t.texts(text)
+    assert [t.sentence[words.index(w)] for w in ("Shares", "The", "It", "Smith", "Louis", "Jones")] == [0, 1, 2, 2, 2, 3]
+
+
 def test_stopwords_are_not_content():
     t = tokenize("The minister and the parliament")
     assert t.content.tolist() == [False, True, False, False, True]
