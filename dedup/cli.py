@@ -22,6 +22,7 @@ from dedup.detector import Detector
 from dedup.io import DEFAULT_DATE_FIELDS, read_paths, read_text_file
 from dedup.normalize import BinaryInputError
 from dedup.parallel import WorkerDied, keep_freed_buffers, resolve_workers
+from dedup.relate import is_shared_quotation
 from dedup.types import Match, Skipped
 
 
@@ -163,7 +164,8 @@ def render_verdict(match: Match, name_a: str, name_b: str) -> str:
         for p in match.evidence:
             left = textwrap.wrap(p.a_text, width) or [""]
             right = textwrap.wrap(p.b_text, width) or [""]
-            lines.append(f"- a#{p.a_index} ~ b#{p.b_index}  similarity {p.similarity:.2f}")
+            quotation = "  (both quotation: no evidence of rewriting)" if is_shared_quotation(p.a_text, p.b_text) else ""
+            lines.append(f"- a#{p.a_index} ~ b#{p.b_index}  similarity {p.similarity:.2f}{quotation}")
             for k in range(max(len(left), len(right))):
                 l = left[k] if k < len(left) else ""
                 r = right[k] if k < len(right) else ""

@@ -8,8 +8,10 @@ Relations, first that holds:
 * ``rewrite``: both texts have ``rewrite_min_words`` content words or more, at least
   ``rewrite_min_sentences`` sentences align in order (each aligned pair sharing a stem that is
   rare in the corpus) besides a verbatim run that closes both texts (a site's footer, which its
-  pages share whatever their stories), their similarities sum to ``rewrite_min_similarity_sum``
-  or more, and the similarity-weighted share of one text they cover is >= ``rewrite_score``;
+  pages share whatever their stories) and pairs of sentences that are both mostly quotation (a
+  speaker quoted by two reports of one event), their similarities sum to
+  ``rewrite_min_similarity_sum`` or more, and the similarity-weighted share of one text they
+  cover is >= ``rewrite_score``;
 * otherwise unrelated (for example, independent coverage of the same story).
 
 Direction: the earlier ``published`` date names the source. Without dates, the
@@ -22,6 +24,8 @@ source is unknown (None).
 from __future__ import annotations
 
 from datetime import datetime
+
+import regex
 
 from dedup.align import Alignment
 from dedup.config import DedupConfig
@@ -43,6 +47,39 @@ def shared_footer(alignment: Alignment | None, a: PreparedDoc, b: PreparedDoc) -
     return run if run >= 2 else 0
 
 
+# an opening quote runs to its closing one, or to the sentence's end when the quote goes on
+_QUOTATION = regex.compile(r'“[^“”]*”?|«[^«»]*»?|"[^"]*"?')
+# a quote opened in an earlier sentence closes in this one
+_QUOTE_CLOSING_HERE = regex.compile(r'^[^“”«»"]*[”»"](?=\s|$)')
+
+
+def quoted_share(sentence: str) -> float:
+    """The share of a sentence's characters inside quotation marks.
+
+    >>> round(quoted_share('"We will not leave," he said.'), 2), quoted_share("Prices rose.")
+    (0.69, 0.0)
+    """
+    if not sentence:
+        return 0.0
+    closing = _QUOTE_CLOSING_HERE.match(sentence)
+    start = closing.end() if closing else 0
+    return (start + sum(len(m.group()) for m in _QUOTATION.finditer(sentence, start))) / len(sentence)
+
+
+def rewrite_evidence(alignment: Alignment, a: PreparedDoc, b: PreparedDoc) -> list:
+    """The aligned pairs that show rewriting: not a shared footer, nor two quotations of a speaker
+    (independent reports of one event quote the same words; a rewrite also carries the narrative)."""
+    pairs = alignment.pairs[: len(alignment.pairs) - shared_footer(alignment, a, b)]
+    texts_a = sentence_texts(a, [p.a for p in pairs])
+    texts_b = sentence_texts(b, [p.b for p in pairs])
+    return [p for p, x, y in zip(pairs, texts_a, texts_b) if not is_shared_quotation(x, y)]
+
+
+def is_shared_quotation(sentence_a: str, sentence_b: str) -> bool:
+    """Two aligned sentences that are both mostly quotation."""
+    return min(quoted_share(sentence_a), quoted_share(sentence_b)) >= 0.5
+
+
 def classify(a: PreparedDoc, b: PreparedDoc, scores: Scores, cfg: DedupConfig,
              alignment: Alignment | None = None) -> tuple[Relation | None, float]:
     """(relation, similarity) of a verified pair."""
@@ -55,8 +92,7 @@ def classify(a: PreparedDoc, b: PreparedDoc, scores: Scores, cfg: DedupConfig,
         return "partial", containment
     rewritten = max(scores.alignment_a, scores.alignment_b)
     if can_be_rewrite(a, b, cfg) and rewritten >= cfg.rewrite_score and alignment is not None:
-        # a shared footer is no evidence of rewriting, but a rewrite may also keep the closing paragraphs
-        rewritten_pairs = alignment.pairs[: len(alignment.pairs) - shared_footer(alignment, a, b)]
+        rewritten_pairs = rewrite_evidence(alignment, a, b)
         if (len(rewritten_pairs) >= cfg.rewrite_min_sentences
                 and sum(p.similarity for p in rewritten_pairs) >= cfg.rewrite_min_similarity_sum):
             return "rewrite", rewritten

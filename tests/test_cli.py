@@ -64,6 +64,17 @@ def test_compare_unrelated_json_has_null_relation(tmp_path, capsys):
     assert d["relation"] is None and d["source"] is None
 
 
+def test_compare_marks_aligned_quotations_as_no_evidence_of_rewriting(tmp_path, capsys):
+    quote = '"We will keep the plant open for as long as the orders keep coming in," Mr Hale said.'
+    (tmp_path / "a.txt").write_text(news_text(1) + " " + quote)
+    (tmp_path / "b.txt").write_text(news_text(2) + " " + quote)
+    assert main(["compare", str(tmp_path / "a.txt"), str(tmp_path / "b.txt")]) == 0
+    out = capsys.readouterr().out
+    assert "verdict: unrelated" in out
+    assert [line for line in out.splitlines() if "similarity 1.00" in line][0].endswith(
+        "(both quotation: no evidence of rewriting)")
+
+
 def test_scan_out_of_core_flag(tmp_path, capsys):
     assert main(["scan", str(SEEDS), "--out-of-core", "--temp-dir", str(tmp_path), "--workers", "1"]) == 0
     (line,) = capsys.readouterr().out.splitlines()

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from dedup import DedupConfig, Detector
 from dedup.align import align, similarity_matrix
 from dedup.cluster import cluster
-from dedup.relate import direction
+from dedup.relate import direction, quoted_share
 from dedup.tokenize import tokenize
 from dedup.types import Match, Scores
 
@@ -122,6 +122,32 @@ def test_three_sentences_sharing_a_few_words_each_are_same_story_coverage_not_a_
     assert sum(p.similarity for p in m.evidence) < CFG.rewrite_min_similarity_sum
     assert Detector(CFG.replace(rewrite_min_similarity_sum=0.5)).compare(coverage, source).relation == "rewrite"
     assert Detector().compare(rewrite, source).relation == "rewrite"
+
+
+def test_quoted_share_follows_quotes_across_sentence_ends():
+    assert quoted_share("“We will stay.") == 1.0  # the quote goes on in the next sentence
+    assert 0.6 < quoted_share("We will fight,” he said.") < 0.7  # and closes here
+    assert quoted_share('He said "no" and left.') < 0.2 and quoted_share("Prices rose.") == 0.0
+
+
+def test_reports_sharing_only_a_speakers_quotes_are_not_a_rewrite_but_a_rewrite_keeping_them_is():
+    rng = random.Random(1)
+
+    def words(n):
+        return " ".join("".join(rng.choice("bcdfghklmnprstvz") + rng.choice("aeiou") for _ in range(4)) for _ in range(n))
+
+    quotes = [f'"{words(12).capitalize()}," {words(2)} said.' for _ in range(4)]
+    narrative = [words(12).capitalize() + "." for _ in range(6)]
+    report_a = " ".join(narrative[:3] + quotes + narrative[3:])
+    report_b = " ".join([words(12).capitalize() + "." for _ in range(4)] + quotes + [words(12).capitalize() + "." for _ in range(3)])
+    m = Detector().compare(report_a, report_b)
+    assert m.relation is None and m.scores.aligned_sentences == 4  # the quotes align, and only they
+    unquoted = Detector().compare(report_a.replace('"', ""), report_b.replace('"', ""))
+    assert unquoted.relation == "rewrite"  # the same sentences outside quotation marks show rewriting
+    # a rewrite keeps the quotes and carries over the narrative around them
+    paraphrased = [" ".join(n.rstrip(".").split()[8::-1]).capitalize() + " " + words(3) + "." for n in narrative]
+    rewrite = " ".join(paraphrased[:3] + quotes[:2] + paraphrased[3:])
+    assert Detector().compare(rewrite, report_a).relation == "rewrite"
 
 
 def test_direction_by_date_beats_coverage():
