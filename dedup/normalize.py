@@ -144,6 +144,8 @@ def clean_text(text: str) -> str:
         text = _LINE_ENDS.sub("\n", text)
     lines = _unwrap([line.strip() for line in text.split("\n")])
     kept = [line for line in lines if line and not _is_furniture(line)]
-    while kept and _is_navigation(kept[-1]):
-        kept.pop()
-    return "\n".join(kept)
+    end = len(kept)
+    while end and _is_navigation(kept[end - 1]):
+        end -= 1
+    # a text of short lines only (an earnings table, a list) has no article for them to trail
+    return "\n".join(kept[:end] if end else kept)

@@ -58,6 +58,11 @@ def test_trailing_navigation_is_removed_but_headline_is_kept():
     assert clean_text(text) == "Markets Rally Again\nStocks rose sharply in early trading on Tuesday."
 
 
+def test_a_text_of_short_lines_only_is_kept_whole():
+    table = "Shr 45 cts vs 58 cts\nNet 1.1 mln vs 829,000\nSales 7.9 mln vs 9.4 mln\nYear\nShr 1.22 dlrs vs 1.06 dlrs"
+    assert clean_text(table) == table
+
+
 def test_hard_wrapped_paragraphs_are_joined_and_normal_lines_kept():
     wrapped = ("The central bank raised its key interest rate by half a point\n"
                "on Tuesday, citing inflation that has stayed above its target\n"
