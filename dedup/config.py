@@ -43,6 +43,9 @@ class DedupConfig:
     # verify / relate
     near_duplicate_jaccard: float = 0.5
     partial_containment: float = 0.5
+    # a copy whose aligned sentences cover each text this much is a whole copy edited throughout
+    # (10% of words changed: coverage 0.66-0.88), not a copy of a part (a half: 0.32-0.54)
+    edited_copy_coverage: float = 0.6
     sentence_similarity: float = 0.25  # min weighted Dice of two sentences' content stems to align them
     sentence_min_shared: int = 3  # and at least this many shared content stems
     sentence_min_shared_words: int = 2  # of them not numbers: table rows and rates are templates
@@ -73,6 +76,7 @@ class DedupConfig:
             "0 < rewrite_lsh_threshold < 1": 0 < self.rewrite_lsh_threshold < 1,
             "0 < near_duplicate_jaccard <= 1": 0 < self.near_duplicate_jaccard <= 1,
             "0 < partial_containment <= 1": 0 < self.partial_containment <= 1,
+            "0 < edited_copy_coverage <= 1": 0 < self.edited_copy_coverage <= 1,
             "0 < sentence_similarity <= 1": 0 < self.sentence_similarity <= 1,
             "0 < rewrite_score <= 1": 0 < self.rewrite_score <= 1,
             "rewrite_min_similarity_sum >= 0": self.rewrite_min_similarity_sum >= 0,

@@ -85,6 +85,21 @@ def test_relations():
     assert det.compare(text, news_text(5)).relation is None
 
 
+def test_a_whole_copy_edited_in_every_sentence_is_a_near_duplicate_and_a_framed_half_is_partial():
+    det = Detector()
+    text = news_text(7, 14)
+    sentences = [s.split() for s in text.rstrip(".").split(". ")]
+    # a word or two of every sentence replaced: most shingles break, every sentence keeps its counterpart
+    edited = ". ".join(" ".join("zed" + w if k == 8 or (k == 2 and i % 2) else w for k, w in enumerate(ws))
+                       for i, ws in enumerate(sentences)) + "."
+    m = det.compare(text, edited)
+    assert m.scores.jaccard < CFG.near_duplicate_jaccard <= max(m.scores.containment_a, m.scores.containment_b)
+    assert m.relation == "near_duplicate"
+    assert Detector(edited_copy_coverage=1.0).compare(text, edited).relation == "partial"
+    half = news_text(8, 3) + " " + ". ".join(" ".join(ws) for ws in sentences[4:11]) + ". " + news_text(9, 3)
+    assert det.compare(text, half).relation == "partial"
+
+
 def test_rewrite_is_found_with_its_source():
     source = news_text(6, 10)
     sentences = [s.split() for s in source.split(". ")]
