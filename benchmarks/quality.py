@@ -1,13 +1,15 @@
 """Quality harness: full scans on labelled sets, against a plain datasketch MinHash baseline.
 
     python -m benchmarks.quality --seeds seeds --clough ../shared/eval/clough-stevenson \
-        --msrp ../shared/eval/msrp/msr_paraphrase_train.txt [--json out.json]
+        --msrp ../shared/eval/msrp/msr_paraphrase_train.txt [--generated CORPUS.jsonl] [--json out.json]
 
 For each labelled set it runs ``Detector.scan`` over every document (not over oracle pairs) and
 scores only the labelled pairs: derived-vs-not precision, recall and F1, precision of each relation,
 recall of each label category, and direction accuracy on the derived pairs found. Beside it, in the
 same run, the baseline users run today: datasketch ``MinHashLSH`` on word 5-grams, 128 permutations,
 thresholds 0.5 and 0.8, candidates taken as duplicates. MSRP scores the sentence matcher alone.
+``--generated`` takes a corpus from ``python -m benchmarks generate`` (its planted pairs in
+``CORPUS.jsonl.labels.jsonl``) and tells, for each planted kind, which relation the scan reported.
 """
 
 from __future__ import annotations
@@ -153,6 +155,30 @@ def evaluate_msrp(path: Path, config: DedupConfig) -> dict:
             "best_accuracy": best}
 
 
+def relation_agreement(corpus: Path, config: DedupConfig) -> dict:
+    """For each planted kind of a generated corpus: how many pairs the scan reported under each
+    relation (None: missed), and how many named the planted source."""
+    labels = {}
+    with open(f"{corpus}.labels.jsonl") as f:
+        for line in f:
+            lab = json.loads(line)
+            labels[tuple(sorted((lab["derived"], lab["source"])))] = (lab["kind"], lab["source"])
+    reported: dict[str, dict[str, int]] = {kind: {} for kind, _ in labels.values()}
+    source_named = {kind: 0 for kind in reported}
+    unplanted = 0
+    for m in Detector(config).scan(read_paths([corpus])):
+        planted = labels.pop((m.a, m.b), None)
+        if planted is None:
+            unplanted += 1
+            continue
+        kind, source = planted
+        reported[kind][m.relation] = reported[kind].get(m.relation, 0) + 1
+        source_named[kind] += m.source == source
+    for kind, _ in labels.values():
+        reported[kind]["missed"] = reported[kind].get("missed", 0) + 1
+    return {"reported_by_kind": reported, "source_named_by_kind": source_named, "unplanted_pairs": unplanted}
+
+
 def markdown(results: dict) -> str:
     lines = ["| set | system | precision | recall | F1 | direction right / wrong / unknown | seconds |",
              "|---|---|---|---|---|---|---|"]
@@ -170,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=Path)
     parser.add_argument("--clough", type=Path, help="folder with labels.csv and texts/")
     parser.add_argument("--msrp", type=Path, help="msr_paraphrase_train.txt")
+    parser.add_argument("--generated", type=Path, help="a generated corpus .jsonl, its .labels.jsonl beside it")
     parser.add_argument("--json", type=Path, help="write all figures here")
     args = parser.parse_args(argv)
     config = DedupConfig()
@@ -185,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         results["sets"][labelled.name] = systems
     if args.msrp:
         results["msrp_sentence_matcher"] = evaluate_msrp(args.msrp, config)
+    if args.generated:
+        results["generated"] = relation_agreement(args.generated, config)
     print(markdown(results))
     for set_name, systems in results["sets"].items():
         r = systems["dedup"]
@@ -193,6 +222,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{set_name}: missed {r['missed']}; false positives {r['false_positives']}")
     if args.msrp:
         print(f"\nMSRP sentence matcher: {json.dumps(results['msrp_sentence_matcher'])}")
+    if args.generated:
+        g = results["generated"]
+        print(f"\n{args.generated.name}: planted kind -> reported relation {json.dumps(g['reported_by_kind'])}")
+        print(f"{args.generated.name}: planted source named {json.dumps(g['source_named_by_kind'])}; "
+              f"pairs not planted {g['unplanted_pairs']}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
     return 0

@@ -5,7 +5,8 @@ import json
 
 from benchmarks.generate import write_corpus
 from benchmarks.perf import _median_run, _planted_scores
-from dedup import Detector
+from benchmarks.quality import relation_agreement
+from dedup import DedupConfig, Detector
 from dedup.io import read_paths
 
 
@@ -31,6 +32,18 @@ def test_scan_of_generated_corpus_finds_planted_near_duplicates(tmp_path):
     with pairs.open("a") as out:
         out.write(json.dumps({"a": "no-such-a", "b": "no-such-b"}) + "\n")
     assert _planted_scores(pairs, labels)["precision"] < 1.0
+
+
+def test_relation_agreement_accounts_for_every_planted_pair(tmp_path):
+    corpus = tmp_path / "news.jsonl"
+    labels = [json.loads(line) for line in write_corpus(corpus, 400, seed=2, words=200).open()]
+    result = relation_agreement(corpus, DedupConfig())
+    planted = {}
+    for lab in labels:
+        planted[lab["kind"]] = planted.get(lab["kind"], 0) + 1
+    assert {kind: sum(counts.values()) for kind, counts in result["reported_by_kind"].items()} == planted
+    assert result["reported_by_kind"]["exact"] == {"exact": planted["exact"]}
+    assert result["reported_by_kind"]["rewrite"].get("rewrite", 0) >= 0.9 * planted["rewrite"]
 
 
 def test_median_run_takes_median_time_and_highest_memory():
