@@ -33,6 +33,9 @@ class DedupConfig:
     rare_stem_max_df_fraction: float = 0.02
     rare_stem_max_df_floor: int = 20
     rare_stem_max_df_cap: int = 1000
+    # content words a text needs to be signed by its rare stems; short texts enter too, since this
+    # channel also finds excerpts of long texts, whose shingle Jaccard is far below lsh_threshold
+    rare_stem_min_words: int = 10
     lsh_weights: tuple[float, float] = (0.5, 0.5)  # false positive, false negative
     max_bucket_size: int = 64  # larger LSH buckets are linked as a chain, not all pairs
     # candidates are kept only if their full-signature estimate reaches one of these

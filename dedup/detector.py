@@ -257,7 +257,7 @@ class Detector:
             corpus.rare_sketches.close()
             counts_path = _save(ex.scratch, "counts", np.concatenate(corpus.rare_counts), order)
             shared_files += [rare_path, counts_path]
-            rewrite_valid = is_rep & (np.concatenate(corpus.content_words)[order] >= cfg.rewrite_min_words)
+            rewrite_valid = is_rep & (np.concatenate(corpus.content_words)[order] >= cfg.rare_stem_min_words)
         corpus.rare_counts, corpus.content_words = [], []
         release_memory(cfg)  # out of core, the sketch files need the room in the page cache
 

@@ -66,6 +66,17 @@ def test_scan_finds_copies_and_ignores_unrelated():
                      ("doc0", "edit0"): "near_duplicate", ("doc1", "part1"): "partial"}
 
 
+def test_a_short_excerpt_of_a_long_text_is_found_as_a_partial_copy():
+    long_text = news_text(40, 24)
+    excerpt = " ".join(long_text.split(". ")[10:12]) + "."  # two sentences: a tenth of the text
+    docs = [Document(f"other{k}", news_text(100 + k, 12)) for k in range(30)]
+    docs += [Document("long", long_text), Document("excerpt", excerpt)]
+    (m,) = Detector().scan(docs)
+    assert (m.a, m.b, m.relation, m.source) == ("excerpt", "long", "partial", "long")
+    assert m.scores.jaccard < 0.15  # far below the copy channel's LSH threshold
+    assert not list(Detector(rare_stem_min_words=40).scan(docs))
+
+
 @settings(max_examples=15, deadline=None)
 @given(st.randoms(use_true_random=False))
 def test_scan_output_does_not_depend_on_input_order(rnd):
