@@ -1,7 +1,8 @@
 """Quality harness: full scans on labelled sets, against a plain datasketch MinHash baseline.
 
     python -m benchmarks.quality --seeds seeds --clough ../shared/eval/clough-stevenson \
-        --msrp ../shared/eval/msrp/msr_paraphrase_train.txt [--generated CORPUS.jsonl] [--json out.json]
+        --msrp ../shared/eval/msrp/msr_paraphrase_train.txt [--generated CORPUS.jsonl] \
+        [--excerpts ../shared/corpora/bbc/docs.jsonl.gz] [--json out.json]
 
 For each labelled set it runs ``Detector.scan`` over every document (not over oracle pairs) and
 scores only the labelled pairs: derived-vs-not precision, recall and F1, precision of each relation,
@@ -10,6 +11,9 @@ same run, the baseline users run today: datasketch ``MinHashLSH`` on word 5-gram
 thresholds 0.5 and 0.8, candidates taken as duplicates. MSRP scores the sentence matcher alone.
 ``--generated`` takes a corpus from ``python -m benchmarks generate`` (its planted pairs in
 ``CORPUS.jsonl.labels.jsonl``) and tells, for each planted kind, which relation the scan reported.
+``--excerpts`` plants excerpts (a tenth, a fifth, three tenths, a half of an article's words, from
+its start or from anywhere) of articles of a real corpus among its documents, and tells how many
+the scan found and with which source.
 """
 
 from __future__ import annotations
@@ -179,6 +183,37 @@ def relation_agreement(corpus: Path, config: DedupConfig) -> dict:
     return {"reported_by_kind": reported, "source_named_by_kind": source_named, "unplanted_pairs": unplanted}
 
 
+EXCERPT_SHARES = (0.1, 0.2, 0.3, 0.5)
+
+
+def excerpt_recall(corpus: Path, config: DedupConfig, articles: int = 300, seed: int = 5) -> dict:
+    """Excerpts of ``articles`` articles (300 words or more) planted in a corpus: per share of the
+    article's words, how many excerpts were found related to their article, and with it as source."""
+    import random
+
+    rng = random.Random(seed)
+    docs = [d for d in read_paths([corpus]) if isinstance(d, Document)]
+    long_docs = [d for d in docs if len(d.text.split()) >= 300]
+    planted = {}
+    for doc in sorted(rng.sample(long_docs, min(articles, len(long_docs)))):
+        words = doc.text.split()
+        for share in EXCERPT_SHARES:
+            n = int(len(words) * share)
+            start = 0 if rng.random() < 0.5 else rng.randrange(len(words) - n)
+            excerpt = Document(f"excerpt-{share}-{doc.id}", " ".join(words[start : start + n]))
+            docs.append(excerpt)
+            planted[tuple(sorted((excerpt.id, doc.id)))] = (share, doc.id)
+    found = {share: {"planted": 0, "found": 0, "source_named": 0} for share in EXCERPT_SHARES}
+    for m in Detector(config).scan(docs):
+        if (m.a, m.b) in planted:
+            share, source = planted[(m.a, m.b)]
+            found[share]["found"] += 1
+            found[share]["source_named"] += m.source == source
+    for share, _ in planted.values():
+        found[share]["planted"] += 1
+    return found
+
+
 def markdown(results: dict) -> str:
     lines = ["| set | system | precision | recall | F1 | direction right / wrong / unknown | seconds |",
              "|---|---|---|---|---|---|---|"]
@@ -197,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clough", type=Path, help="folder with labels.csv and texts/")
     parser.add_argument("--msrp", type=Path, help="msr_paraphrase_train.txt")
     parser.add_argument("--generated", type=Path, help="a generated corpus .jsonl, its .labels.jsonl beside it")
+    parser.add_argument("--excerpts", type=Path, help="a real corpus (.jsonl or .jsonl.gz) to plant excerpts in")
     parser.add_argument("--json", type=Path, help="write all figures here")
     args = parser.parse_args(argv)
     config = DedupConfig()
@@ -214,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
         results["msrp_sentence_matcher"] = evaluate_msrp(args.msrp, config)
     if args.generated:
         results["generated"] = relation_agreement(args.generated, config)
+    if args.excerpts:
+        results["excerpts"] = excerpt_recall(args.excerpts, config)
     print(markdown(results))
     for set_name, systems in results["sets"].items():
         r = systems["dedup"]
@@ -227,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{args.generated.name}: planted kind -> reported relation {json.dumps(g['reported_by_kind'])}")
         print(f"{args.generated.name}: planted source named {json.dumps(g['source_named_by_kind'])}; "
               f"pairs not planted {g['unplanted_pairs']}")
+    if args.excerpts:
+        print(f"\nexcerpts planted in {args.excerpts}, by share of the article: {json.dumps(results['excerpts'])}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
     return 0

@@ -5,9 +5,11 @@ import json
 
 from benchmarks.generate import write_corpus
 from benchmarks.perf import _median_run, _planted_scores
-from benchmarks.quality import relation_agreement
+from benchmarks.quality import EXCERPT_SHARES, excerpt_recall, relation_agreement
 from dedup import DedupConfig, Detector
 from dedup.io import read_paths
+
+from conftest import news_text
 
 
 def test_generator_is_seeded(tmp_path):
@@ -44,6 +46,15 @@ def test_relation_agreement_accounts_for_every_planted_pair(tmp_path):
     assert {kind: sum(counts.values()) for kind, counts in result["reported_by_kind"].items()} == planted
     assert result["reported_by_kind"]["exact"] == {"exact": planted["exact"]}
     assert result["reported_by_kind"]["rewrite"].get("rewrite", 0) >= 0.9 * planted["rewrite"]
+
+
+def test_excerpt_recall_plants_every_share_and_finds_half_articles_with_their_source(tmp_path):
+    corpus = tmp_path / "articles.jsonl"
+    corpus.write_text("".join(json.dumps({"id": f"doc{k}", "text": news_text(k, 30)}) + "\n" for k in range(40)))
+    result = excerpt_recall(corpus, DedupConfig(), articles=5)
+    assert sorted(result) == list(EXCERPT_SHARES)
+    assert all(r["planted"] == 5 for r in result.values())
+    assert result[0.5]["found"] == result[0.5]["source_named"] == 5
 
 
 def test_median_run_takes_median_time_and_highest_memory():
