@@ -29,7 +29,7 @@ from datetime import datetime
 
 import regex
 
-from dedup.align import Alignment
+from dedup.align import AlignedPair, Alignment
 from dedup.config import DedupConfig
 from dedup.types import Match, Relation, Scores, SentencePair
 from dedup.verify import PreparedDoc, can_be_rewrite
@@ -68,7 +68,7 @@ def quoted_share(sentence: str) -> float:
     return (start + sum(len(m.group()) for m in _QUOTATION.finditer(sentence, start))) / len(sentence)
 
 
-def rewrite_evidence(alignment: Alignment, a: PreparedDoc, b: PreparedDoc) -> list:
+def rewrite_evidence(alignment: Alignment, a: PreparedDoc, b: PreparedDoc) -> list[AlignedPair]:
     """The aligned pairs that show rewriting: not a shared footer, nor two quotations of a speaker
     (independent reports of one event quote the same words; a rewrite also carries the narrative)."""
     pairs = alignment.pairs[: len(alignment.pairs) - shared_footer(alignment, a, b)]
