@@ -147,5 +147,12 @@ def clean_text(text: str) -> str:
     end = len(kept)
     while end and _is_navigation(kept[end - 1]):
         end -= 1
-    # a text of short lines only (an earnings table, a list) has no article for them to trail
-    return "\n".join(kept[:end] if end else kept)
+    # navigation trails an article; short lines that outweigh what comes before them are the text
+    # itself (an earnings table under its headline, a list)
+    if _words(kept[:end]) <= _words(kept[end:]):
+        end = len(kept)
+    return "\n".join(kept[:end])
+
+
+def _words(lines: list[str]) -> int:
+    return sum(len(line.split()) for line in lines)

@@ -61,6 +61,9 @@ def test_trailing_navigation_is_removed_but_headline_is_kept():
 def test_a_text_of_short_lines_only_is_kept_whole():
     table = "Shr 45 cts vs 58 cts\nNet 1.1 mln vs 829,000\nSales 7.9 mln vs 9.4 mln\nYear\nShr 1.22 dlrs vs 1.06 dlrs"
     assert clean_text(table) == table
+    # under a longer first line, as Reuters sends them: the table is the text, not its navigation
+    titled = "Shr loss 11 cts vs profit six cts\nNet loss 515,000 vs profit 294,000\nSales 62.8 mln vs 65.4 mln"
+    assert clean_text(titled) == titled
 
 
 def test_hard_wrapped_paragraphs_are_joined_and_normal_lines_kept():
