@@ -87,7 +87,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 def _write_scan(args: argparse.Namespace) -> int:
     det = Detector(_config(args))
-    docs = read_paths(args.paths, args.id_field, args.text_field, tuple(args.date_field), args.url_field)
+    docs = read_paths(args.paths, args.id_field, args.text_field, tuple(args.date_field), args.url_field,
+                      args.title_field)
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     progress = _Progress()
     scan = det.scan(docs, progress=progress)
@@ -187,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="JSONL field with the publication date (repeatable; default: the first present of "
                            + ", ".join(DEFAULT_DATE_FIELDS) + ")")
     scan.add_argument("--url-field", default="url")
+    scan.add_argument("--title-field", help="JSONL field with a headline kept apart from the text: made its first line")
     scan.add_argument("--show-skipped", type=int, default=10, help="list this many skipped records on stderr")
     _config_args(scan)
     scan.set_defaults(func=cmd_scan)

@@ -79,12 +79,15 @@ def _parse_date_text(text: str) -> datetime | None:
 
 
 def read_paths(paths: Iterable[str | os.PathLike], id_field: str = "id", text_field: str = "text",
-               date_fields: tuple[str, ...] = DEFAULT_DATE_FIELDS, url_field: str = "url") -> Iterator[Document | Skipped]:
+               date_fields: tuple[str, ...] = DEFAULT_DATE_FIELDS, url_field: str = "url",
+               title_field: str | None = None) -> Iterator[Document | Skipped]:
+    """Documents of directories of text files and of JSON Lines files. With ``title_field``, a
+    record's title (a headline kept apart from its text) becomes the text's first line."""
     for path in map(Path, paths):
         if path.is_dir():
             yield from read_directory(path)
         elif path.name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
-            yield from read_jsonl(path, id_field, text_field, date_fields, url_field)
+            yield from read_jsonl(path, id_field, text_field, date_fields, url_field, title_field)
         elif path.is_file():
             yield read_text_file(path, path.name)
         else:
@@ -112,18 +115,20 @@ def read_text_file(path: Path, doc_id: str) -> Document | Skipped:
 
 
 def read_jsonl(path: Path, id_field: str = "id", text_field: str = "text",
-               date_fields: tuple[str, ...] = DEFAULT_DATE_FIELDS, url_field: str = "url") -> Iterator[Document | Skipped]:
+               date_fields: tuple[str, ...] = DEFAULT_DATE_FIELDS, url_field: str = "url",
+               title_field: str | None = None) -> Iterator[Document | Skipped]:
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
         with opener(path, "rb") as f:
             for line_no, raw in enumerate(f, 1):
                 if raw.strip():
-                    yield _record(raw, f"{path.name}:{line_no}", id_field, text_field, date_fields, url_field)
+                    yield _record(raw, f"{path.name}:{line_no}", id_field, text_field, date_fields, url_field,
+                                  title_field)
     except (OSError, EOFError) as e:  # unreadable or truncated gzip: keep what was read
         yield Skipped(str(path), "unreadable", str(e))
 
 
-def _record(raw: bytes, where: str, id_field, text_field, date_fields, url_field) -> Document | Skipped:
+def _record(raw: bytes, where: str, id_field, text_field, date_fields, url_field, title_field) -> Document | Skipped:
     try:
         record = orjson.loads(raw)  # several times faster than json; strict UTF-8 and JSON
     except orjson.JSONDecodeError:
@@ -139,6 +144,9 @@ def _record(raw: bytes, where: str, id_field, text_field, date_fields, url_field
         return Skipped(str(doc_id) if doc_id is not None else where, "missing_field", f"no {missing!r} field")
     if not isinstance(text, str):
         return Skipped(str(doc_id), "missing_field", f"{text_field!r} is not a string")
+    title = record.get(title_field) if title_field else None
+    if isinstance(title, str) and title.strip():
+        text = title.strip() + "\n" + text
     published = next((record[f] for f in date_fields if record.get(f)), None)
     url = record.get(url_field)
     return Document(str(doc_id), text, published, url if isinstance(url, str) else None)

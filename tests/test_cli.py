@@ -46,6 +46,19 @@ def test_scan_jsonl_with_custom_fields(tmp_path, capsys):
     assert "malformed_json: 1" in err
 
 
+def test_scan_jsonl_title_field_makes_the_headline_part_of_the_text(tmp_path, capsys):
+    # two dividend notices with one text; the company is named only in the headline
+    notice = "Qtly div 15 cts vs 15 cts prior\nPay April 1\nRecord March 15\nNote: payable in cash"
+    path = tmp_path / "wire.jsonl"
+    path.write_text("".join(json.dumps({"id": k, "title": f"{name} sets quarterly dividend", "text": notice}) + "\n"
+                            for k, name in (("1", "Acme Steel Works Inc"), ("2", "Borealis Mining Group Ltd"))))
+    assert main(["scan", str(path)]) == 0
+    assert json.loads(capsys.readouterr().out)["relation"] == "exact"
+    assert main(["scan", str(path), "--title-field", "title"]) == 0
+    pairs = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert all(p["relation"] != "exact" for p in pairs)
+
+
 def test_compare_readable_and_json(capsys):
     a, b = str(SEEDS / REWRITE), str(SEEDS / SOURCE)
     assert main(["compare", a, b]) == 0
