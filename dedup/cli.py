@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import errno
 import shutil
 import signal
 import sys
@@ -105,6 +106,12 @@ def _write_scan(args: argparse.Namespace) -> int:
                 flushed = time.monotonic()
     except WorkerDied as e:
         failure = f"dedup scan: {e}; the pairs written so far stand"
+    except BrokenPipeError:
+        raise
+    except OSError as e:  # the disk of the temporary files is full, or cannot be written
+        where = f" ({e.filename})" if e.filename else ""
+        hint = "; --temp-dir puts the temporary files on another disk" if e.errno == errno.ENOSPC else ""
+        failure = f"dedup scan: {e.strerror or e}{where}; the pairs written so far stand{hint}"
     finally:
         progress.done()
         if args.output:

@@ -1,3 +1,4 @@
+import errno
 import json
 import subprocess
 import sys
@@ -86,6 +87,20 @@ def test_compare_marks_aligned_quotations_as_no_evidence_of_rewriting(tmp_path, 
     assert "verdict: unrelated" in out
     assert [line for line in out.splitlines() if "similarity 1.00" in line][0].endswith(
         "(both quotation: no evidence of rewriting)")
+
+
+def test_a_full_disk_ends_the_scan_with_a_clear_error(tmp_path, capsys, monkeypatch):
+    from dedup.store import BandKeyStore
+
+    def full(self, keys):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(BandKeyStore, "append", full)
+    assert main(["scan", str(SEEDS), "--out-of-core", "--temp-dir", str(tmp_path), "--workers", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "dedup scan: No space left on device" in err and "--temp-dir" in err
+    assert "read 5 documents" in err  # the summary still comes
+    assert not list(tmp_path.iterdir())  # and the temporary files are gone
 
 
 def test_scan_out_of_core_flag(tmp_path, capsys):
