@@ -5,7 +5,8 @@ byte run that is not valid UTF-8 is read as cp1252 (the usual culprit in
 scraped pages), so a file mixing both decodes in one pass. Binary data is
 refused with :class:`BinaryInputError`.
 
-Cleaning applies Unicode NFKC, unifies line ends (CRLF, CR, NEL, U+2028/9)
+Cleaning decodes HTML character references left in scraped text (``&amp;``,
+``&#233;``), applies Unicode NFKC, unifies line ends (CRLF, CR, NEL, U+2028/9)
 and drops scraped page furniture line by line with general rules: share and
 like counters, calls to action ("Read more", "Subscribe"), photo credits,
 breadcrumbs, "Advertisement", copyright lines, bars of links, short all-caps
@@ -18,6 +19,7 @@ section labels, and a trailing run of short navigation lines.
 from __future__ import annotations
 
 import codecs
+import html
 import unicodedata
 
 import regex
@@ -68,6 +70,7 @@ def check_not_binary(text: str) -> None:
 
 
 _LINE_ENDS = regex.compile(r"\r\n|[\r\x85\u2028\u2029\x0b\x0c]")
+_CHARACTER_REFERENCE = regex.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,31});")
 
 # Each rule matches a whole stripped line of page furniture.
 _FURNITURE = [
@@ -138,6 +141,8 @@ def _unwrap(lines: list[str]) -> list[str]:
 def clean_text(text: str) -> str:
     """NFKC, unified line ends, page furniture removed, hard-wrapped paragraphs joined.
     Keeps case and sentence punctuation."""
+    if "&" in text and _CHARACTER_REFERENCE.search(text):  # "Procter &amp; Gamble" is "Procter & Gamble"
+        text = html.unescape(text)
     if not text.isascii():
         text = unicodedata.normalize("NFKC", _LINE_ENDS.sub("\n", text))
     elif "\r" in text or "\x0b" in text or "\x0c" in text:

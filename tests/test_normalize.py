@@ -58,6 +58,12 @@ def test_trailing_navigation_is_removed_but_headline_is_kept():
     assert clean_text(text) == "Markets Rally Again\nStocks rose sharply in early trading on Tuesday."
 
 
+def test_character_references_left_in_scraped_text_are_decoded():
+    assert clean_text("Procter &amp; Gamble bought Caf&#233; Noir &#x26; Co &lt;CNC&gt;.") == \
+        "Procter & Gamble bought Café Noir & Co <CNC>."
+    assert clean_text("AT&T and R&D; fish & chips.") == "AT&T and R&D; fish & chips."
+
+
 def test_a_text_of_short_lines_only_is_kept_whole():
     table = "Shr 45 cts vs 58 cts\nNet 1.1 mln vs 829,000\nSales 7.9 mln vs 9.4 mln\nYear\nShr 1.22 dlrs vs 1.06 dlrs"
     assert clean_text(table) == table
