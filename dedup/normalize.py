@@ -5,7 +5,8 @@ byte run that is not valid UTF-8 is read as cp1252 (the usual culprit in
 scraped pages), so a file mixing both decodes in one pass. Binary data is
 refused with :class:`BinaryInputError`.
 
-Cleaning decodes HTML character references left in scraped text (``&amp;``,
+Cleaning reduces a page given as HTML to its text (:func:`html_to_text`),
+decodes HTML character references left in scraped text (``&amp;``,
 ``&#233;``), applies Unicode NFKC, unifies line ends (CRLF, CR, NEL, U+2028/9)
 and drops scraped page furniture line by line with general rules: share and
 like counters, calls to action ("Read more", "Subscribe"), photo credits,
@@ -18,6 +19,7 @@ section labels, and a trailing run of short navigation lines.
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import html
 import unicodedata
@@ -70,6 +72,63 @@ def check_not_binary(text: str) -> None:
 
 
 _LINE_ENDS = regex.compile(r"\r\n|[\r\x85\u2028\u2029\x0b\x0c]")
+
+# A page given as HTML: three closing tags of common elements (Reuters' "<AMGD>" tickers are not)
+_HTML_CLOSING_TAG = regex.compile(r"</(?:p|div|span|a|li|h[1-6]|td|tr|table|section|article|body|html|head|title|ul|ol"
+                                  r"|strong|em|b|i|script|style|nav|header|footer)\s*>", regex.IGNORECASE)
+# elements whose content is not the article: code, styling, the head (its title aside) and the
+# page's own furniture; tags are bounded in length so that broken markup cannot make a scan quadratic
+_HTML_DROPPED_NAMES = ("script", "style", "noscript", "template", "svg", "nav", "header", "footer", "aside", "form",
+                       "iframe", "button", "select", "head")
+_HTML_DROPPED_OPEN = regex.compile(r"<!--|<(" + "|".join(_HTML_DROPPED_NAMES) + r")\b[^<>]{0,2000}>", regex.IGNORECASE)
+_HTML_DROPPED_CLOSE = regex.compile(r"</(" + "|".join(_HTML_DROPPED_NAMES) + r")\s*>", regex.IGNORECASE)
+_HTML_TITLE = regex.compile(r"<title\b[^<>]{0,2000}>([^<]{0,2000})</title\s*>", regex.IGNORECASE)
+_HTML_BLOCK_TAG = regex.compile(r"</?(?:p|div|br|li|ul|ol|h[1-6]|tr|table|section|article|main|blockquote|figure"
+                                r"|figcaption|dd|dt|pre|hr)\b[^<>]{0,2000}>", regex.IGNORECASE)
+_HTML_TAG = regex.compile(r"<[!/]?[a-zA-Z][^<>]{0,2000}>")
+
+
+def _without_dropped_elements(page: str) -> str:
+    """The page without comments and the elements named above, in one pass: each element runs to
+    the first closing tag of its name after it (to the end for a comment left open; an element
+    never closed loses only its tag)."""
+    closes: dict[str, list[tuple[int, int]]] = {}
+    for m in _HTML_DROPPED_CLOSE.finditer(page):
+        closes.setdefault(m.group(1).lower(), []).append((m.start(), m.end()))
+    kept, cursor = [], 0
+    for m in _HTML_DROPPED_OPEN.finditer(page):
+        if m.start() < cursor:
+            continue  # inside an element already dropped
+        if m.group() == "<!--":
+            close = page.find("-->", m.end())
+            end = len(page) if close < 0 else close + 3
+        else:
+            ends = closes.get(m.group(1).lower(), [])
+            k = bisect.bisect_left(ends, (m.end(), -1))
+            end = ends[k][1] if k < len(ends) else m.end()
+        kept.append(page[cursor : m.start()])
+        cursor = end
+    kept.append(page[cursor:])
+    return "\n".join(kept)
+
+
+def html_to_text(page: str) -> str:
+    """The text of an HTML page: its title, then its body without scripts, styles and the page's
+    navigation, header, footer, asides and forms; block elements end lines. Character references
+    are left to :func:`clean_text`.
+
+    >>> html_to_text("<html><head><title>Rates rise</title><script>x()</script></head>"
+    ...              "<body><nav><a href='/'>Home</a></nav><p>The bank <b>raised</b> rates.</p></body></html>")
+    'Rates rise\\nThe bank raised rates.'
+    """
+    title = _HTML_TITLE.search(page)
+    body = _HTML_TAG.sub("", _HTML_BLOCK_TAG.sub("\n", _without_dropped_elements(page)))
+    lines = [" ".join(line.split()) for line in ((title.group(1) if title else "") + "\n" + body).split("\n")]
+    return "\n".join(line for line in lines if line)
+
+
+def looks_like_html(text: str) -> bool:
+    return "</" in text and len(_HTML_CLOSING_TAG.findall(text, endpos=200_000)) >= 3
 _CHARACTER_REFERENCE = regex.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,31});")
 
 # Each rule matches a whole stripped line of page furniture.
@@ -141,6 +200,8 @@ def _unwrap(lines: list[str]) -> list[str]:
 def clean_text(text: str) -> str:
     """NFKC, unified line ends, page furniture removed, hard-wrapped paragraphs joined.
     Keeps case and sentence punctuation."""
+    if looks_like_html(text):
+        text = html_to_text(text)
     if "&" in text and _CHARACTER_REFERENCE.search(text):  # "Procter &amp; Gamble" is "Procter & Gamble"
         text = html.unescape(text)
     if not text.isascii():

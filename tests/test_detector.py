@@ -77,6 +77,21 @@ def test_a_short_excerpt_of_a_long_text_is_found_as_a_partial_copy():
     assert not list(Detector(rare_stem_min_words=40).scan(docs))
 
 
+def test_pages_given_as_html_pair_by_their_articles_not_by_their_site_template():
+    def page(site, title, article):
+        menu = "".join(f'<li><a href="/{s}">{s.title()} news</a></li>' for s in ("world", "business", "sport"))
+        paragraphs = "".join(f"<p>{p}.</p>" for p in article.rstrip(".").split(". "))
+        return (f"<!DOCTYPE html><html><head><title>{title} | {site}</title><script>var ads = 1;</script></head>"
+                f"<body><header><nav><ul>{menu}</ul></nav></header><article><h1>{title}</h1>{paragraphs}"
+                f"</article><aside>{news_text(98, 4)}</aside><footer><p>About {site}: {news_text(99, 3)}</p>"
+                f"</footer></body></html>")
+
+    first, second = news_text(1, 6), news_text(2, 6)
+    docs = [Document("a-1", page("Site A", "Markets rally", first)), Document("a-2", page("Site A", "Storm nears", second)),
+            Document("b-1", page("Site B", "Markets rally again", first))]
+    assert [(m.a, m.b, m.relation) for m in Detector().scan(docs)] == [("a-1", "b-1", "near_duplicate")]
+
+
 @settings(max_examples=15, deadline=None)
 @given(st.randoms(use_true_random=False))
 def test_scan_output_does_not_depend_on_input_order(rnd):

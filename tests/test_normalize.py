@@ -58,6 +58,16 @@ def test_trailing_navigation_is_removed_but_headline_is_kept():
     assert clean_text(text) == "Markets Rally Again\nStocks rose sharply in early trading on Tuesday."
 
 
+def test_html_pages_are_reduced_to_title_and_article_and_plain_text_with_brackets_is_not():
+    page = ("<html><head><title>Rates rise</title><style>p {color: red}</style></head><body>"
+            "<header>Site name</header><nav><a href='/'>Home</a> <a href='/w'>World</a></nav>"
+            "<div><h1>Rates rise</h1><p>The bank <b>raised</b> rates by a quarter point.</p>"
+            "<!-- ad slot --><p>Markets fell.<br>Bonds rallied.</p></div><footer>© Site</footer></body></html>")
+    assert clean_text(page) == "Rates rise\nRates rise\nThe bank raised rates by a quarter point.\nMarkets fell.\nBonds rallied."
+    wire = "<AMGD> said net profit rose.\nShr 57 cts vs 27 cts <NOTE> the company </said> it."
+    assert clean_text(wire) == wire
+
+
 def test_character_references_left_in_scraped_text_are_decoded():
     assert clean_text("Procter &amp; Gamble bought Caf&#233; Noir &#x26; Co &lt;CNC&gt;.") == \
         "Procter & Gamble bought Café Noir & Co <CNC>."
