@@ -128,7 +128,8 @@ def html_to_text(page: str) -> str:
 
 
 def looks_like_html(text: str) -> bool:
-    return "</" in text and len(_HTML_CLOSING_TAG.findall(text, endpos=200_000)) >= 3
+    # "<" first: a one-character search is several times faster than one for "</"
+    return "<" in text and "</" in text and len(_HTML_CLOSING_TAG.findall(text, endpos=200_000)) >= 3
 _CHARACTER_REFERENCE = regex.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,31});")
 
 # Each rule matches a whole stripped line of page furniture.
@@ -215,10 +216,14 @@ def clean_text(text: str) -> str:
         end -= 1
     # navigation trails an article; short lines that outweigh what comes before them are the text
     # itself (an earnings table under its headline, a list)
-    if _words(kept[:end]) <= _words(kept[end:]):
+    if end < len(kept) and not _more_words_than(kept[:end], sum(len(line.split()) for line in kept[end:])):
         end = len(kept)
     return "\n".join(kept[:end])
 
 
-def _words(lines: list[str]) -> int:
-    return sum(len(line.split()) for line in lines)
+def _more_words_than(lines: list[str], n: int) -> bool:
+    for line in lines:  # an article's first lines usually settle it
+        n -= len(line.split())
+        if n < 0:
+            return True
+    return False
