@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 import orjson
+import regex
 
-from dedup.normalize import BinaryInputError, decode_bytes
+from dedup.normalize import BinaryInputError, decode_bytes, looks_like_html
 from dedup.types import Document, Skipped
 
 # publication dates under the names common scrapers and feeds give them (news-please, newspaper,
@@ -32,6 +33,41 @@ DEFAULT_DATE_FIELDS = ("published", "date", "date_published", "datePublished", "
 _DATE_FORMATS = ("%d-%b-%Y %H:%M:%S.%f", "%d-%b-%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%d/%m/%Y", "%Y/%m/%d",
                  "%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y")
 _EPOCH_MS = 10**11  # numbers above this are milliseconds since 1970 (seconds reach it in the year 5138)
+
+# where a news page given as HTML states when it was published: Open Graph and other meta tags,
+# schema.org JSON-LD, and a <time> element marked as the publication date
+_DATE_META = r"(?:article:published_time|og:published_time|datePublished|pubdate|publishdate|publish-date" \
+             r"|dc\.date\.issued|parsely-pub-date|sailthru\.date)"
+_HTML_PUBLISHED = [
+    regex.compile(r"<meta\b[^<>]{0,300}?(?:property|name|itemprop)\s*=\s*[\"']?" + _DATE_META
+                  + r"[\"']?[^<>]{0,300}?content\s*=\s*[\"']([^\"'<>]{4,64})[\"']", regex.IGNORECASE),
+    regex.compile(r"<meta\b[^<>]{0,300}?content\s*=\s*[\"']([^\"'<>]{4,64})[\"'][^<>]{0,300}?"
+                  r"(?:property|name|itemprop)\s*=\s*[\"']?" + _DATE_META + r"[\"'\s/>]", regex.IGNORECASE),
+    regex.compile(r"\"datePublished\"\s*:\s*\"([^\"]{4,64})\""),
+    regex.compile(r"<time\b[^<>]{0,300}?datetime\s*=\s*[\"']([^\"'<>]{4,64})[\"'][^<>]{0,300}?\bpubdate\b",
+                  regex.IGNORECASE),
+]
+
+
+def html_published(page: str) -> str | None:
+    """The publication date a news page given as HTML states in its markup, as written.
+
+    >>> html_published('<meta property="article:published_time" content="2024-03-05T10:00:00Z">')
+    '2024-03-05T10:00:00Z'
+    """
+    head = page[:300_000]  # metadata sits near the top
+    for pattern in _HTML_PUBLISHED:
+        found = pattern.search(head)
+        if found:
+            return found.group(1).strip()
+    return None
+
+
+def _with_page_date(doc: Document) -> Document:
+    """A document given as an HTML page without a date takes the one its markup states."""
+    if doc.published is None and looks_like_html(doc.text):
+        return doc._replace(published=html_published(doc.text))
+    return doc
 
 
 def parse_date(value) -> datetime | None:
@@ -107,7 +143,7 @@ def read_directory(root: Path) -> Iterator[Document | Skipped]:
 
 def read_text_file(path: Path, doc_id: str) -> Document | Skipped:
     try:
-        return Document(doc_id, decode_bytes(path.read_bytes()))
+        return _with_page_date(Document(doc_id, decode_bytes(path.read_bytes())))
     except BinaryInputError as e:
         return Skipped(doc_id, "binary", str(e))
     except OSError as e:
@@ -149,4 +185,4 @@ def _record(raw: bytes, where: str, id_field, text_field, date_fields, url_field
         text = title.strip() + "\n" + text
     published = next((record[f] for f in date_fields if record.get(f)), None)
     url = record.get(url_field)
-    return Document(str(doc_id), text, published, url if isinstance(url, str) else None)
+    return _with_page_date(Document(str(doc_id), text, published, url if isinstance(url, str) else None))

@@ -60,6 +60,18 @@ def test_scan_jsonl_title_field_makes_the_headline_part_of_the_text(tmp_path, ca
     assert all(p["relation"] != "exact" for p in pairs)
 
 
+def test_html_pages_take_their_publication_date_from_their_markup(tmp_path, capsys):
+    article = "".join(f"<p>{p}.</p>" for p in news_text(5).rstrip(".").split(". "))
+    meta = {"early.html": '<meta property="article:published_time" content="2024-03-05T08:00:00Z">',
+            "late.html": '<script type="application/ld+json">{"datePublished": "2024-03-06T09:30:00Z"}</script>'}
+    for name, date in meta.items():
+        (tmp_path / name).write_text(f"<html><head>{date}<title>T</title></head><body><nav><a>Home</a></nav>"
+                                     f"<article>{article}</article></body></html>")
+    assert main(["scan", str(tmp_path)]) == 0
+    pair = json.loads(capsys.readouterr().out)
+    assert (pair["source"], pair["direction_basis"]) == ("early.html", "published")
+
+
 def test_compare_readable_and_json(capsys):
     a, b = str(SEEDS / REWRITE), str(SEEDS / SOURCE)
     assert main(["compare", a, b]) == 0
