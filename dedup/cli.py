@@ -24,7 +24,7 @@ from dedup.io import DEFAULT_DATE_FIELDS, read_paths, read_text_file
 from dedup.normalize import BinaryInputError
 from dedup.parallel import WorkerDied, keep_freed_buffers, resolve_workers
 from dedup.relate import is_shared_quotation
-from dedup.types import Match, Skipped
+from dedup.types import Document, Match, Skipped
 
 
 def _config_args(parser: argparse.ArgumentParser) -> None:
@@ -129,17 +129,18 @@ def _write_scan(args: argparse.Namespace) -> int:
     return 130 if scan.report.interrupted else 0
 
 
-def _read_for_compare(path: str) -> str:
+def _read_for_compare(path: str) -> Document:
     doc = read_text_file(Path(path), path)
     if isinstance(doc, Skipped):
         raise SystemExit(f"dedup compare: cannot read {path}: {doc.reason} ({doc.detail})")
-    return doc.text
+    return doc
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
     det = Detector(_config(args))
     try:
-        match = det.compare(_read_for_compare(args.a), _read_for_compare(args.b), ids=("a", "b"))
+        a, b = _read_for_compare(args.a), _read_for_compare(args.b)  # HTML pages carry their dates
+        match = det.compare(a.text, b.text, a.published, b.published, ids=("a", "b"))
     except BinaryInputError as e:
         raise SystemExit(f"dedup compare: {e}")
     if args.json:

@@ -70,6 +70,9 @@ def test_html_pages_take_their_publication_date_from_their_markup(tmp_path, caps
     assert main(["scan", str(tmp_path)]) == 0
     pair = json.loads(capsys.readouterr().out)
     assert (pair["source"], pair["direction_basis"]) == ("early.html", "published")
+    assert main(["compare", str(tmp_path / "late.html"), str(tmp_path / "early.html"), "--json"]) == 0
+    pair = json.loads(capsys.readouterr().out)
+    assert (pair["source"], pair["direction_basis"]) == ("b", "published")
 
 
 def test_compare_readable_and_json(capsys):
