@@ -128,8 +128,12 @@ def html_to_text(page: str) -> str:
 
 
 def looks_like_html(text: str) -> bool:
+    """Whether a text is an HTML page: three closing tags of common elements in its first 200,000
+    characters."""
     # "<" first: a one-character search is several times faster than one for "</"
     return "<" in text and "</" in text and len(_HTML_CLOSING_TAG.findall(text, endpos=200_000)) >= 3
+
+
 _CHARACTER_REFERENCE = regex.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][a-zA-Z0-9]{1,31});")
 
 # Each rule matches a whole stripped line of page furniture.
