@@ -1,6 +1,8 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from dedup.normalize import BinaryInputError, clean_text, decode_bytes
+from dedup.normalize import BinaryInputError, clean_text, decode_bytes, html_to_text
 
 
 def test_utf8_and_cp1252_mixed_in_one_document():
@@ -66,6 +68,17 @@ def test_html_pages_are_reduced_to_title_and_article_and_plain_text_with_bracket
     assert clean_text(page) == "Rates rise\nRates rise\nThe bank raised rates by a quarter point.\nMarkets fell.\nBonds rallied."
     wire = "<AMGD> said net profit rose.\nShr 57 cts vs 27 cts <NOTE> the company </said> it."
     assert clean_text(wire) == wire
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(alphabet="abcdefgh XYZ.,", min_size=1, max_size=30), min_size=1, max_size=6),
+       st.lists(st.sampled_from(["nav", "script", "footer", "aside", "header"]), max_size=4))
+def test_html_paragraphs_survive_as_lines_and_dropped_elements_leave_nothing(paragraphs, dropped):
+    body = "".join(f"<p>{p}</p>" + "".join(f"<{d} class='x'>qqq {k}</{d}>" for k, d in enumerate(dropped))
+                   for p in paragraphs)
+    text = html_to_text(f"<html><body><div>{body}</div></body></html>")
+    assert text.split("\n") == [" ".join(p.split()) for p in paragraphs if p.split()]
+    assert "qqq" not in text
 
 
 def test_character_references_left_in_scraped_text_are_decoded():
