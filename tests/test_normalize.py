@@ -1,5 +1,5 @@
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from dedup.normalize import BinaryInputError, clean_text, decode_bytes, html_to_text
@@ -73,11 +73,12 @@ def test_html_pages_are_reduced_to_title_and_article_and_plain_text_with_bracket
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.text(alphabet="abcdefgh XYZ.,", min_size=1, max_size=30), min_size=1, max_size=6),
        st.lists(st.sampled_from(["nav", "script", "footer", "aside", "header"]), max_size=4))
+@example([" "], [])  # blank paragraphs only: no text at all
 def test_html_paragraphs_survive_as_lines_and_dropped_elements_leave_nothing(paragraphs, dropped):
     body = "".join(f"<p>{p}</p>" + "".join(f"<{d} class='x'>qqq {k}</{d}>" for k, d in enumerate(dropped))
                    for p in paragraphs)
     text = html_to_text(f"<html><body><div>{body}</div></body></html>")
-    assert text.split("\n") == [" ".join(p.split()) for p in paragraphs if p.split()]
+    assert text.splitlines() == [" ".join(p.split()) for p in paragraphs if p.split()]
     assert "qqq" not in text
 
 
