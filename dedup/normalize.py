@@ -85,6 +85,9 @@ _HTML_DROPPED_CLOSE = regex.compile(r"</(" + "|".join(_HTML_DROPPED_NAMES) + r")
 _HTML_TITLE = regex.compile(r"<title\b[^<>]{0,2000}>([^<]{0,2000})</title\s*>", regex.IGNORECASE)
 _HTML_BLOCK_TAG = regex.compile(r"</?(?:p|div|br|li|ul|ol|h[1-6]|tr|table|section|article|main|blockquote|figure"
                                 r"|figcaption|dd|dt|pre|hr)\b[^<>]{0,2000}>", regex.IGNORECASE)
+# formatting inside a word ("im<b>port</b>ant") leaves no space; any other tag (table cells) does
+_HTML_INLINE_TAG = regex.compile(r"</?(?:a|b|i|u|em|strong|span|small|big|sub|sup|mark|abbr|cite|q|s|font)\b[^<>]{0,2000}>",
+                                 regex.IGNORECASE)
 _HTML_TAG = regex.compile(r"<[!/]?[a-zA-Z][^<>]{0,2000}>")
 
 
@@ -122,7 +125,8 @@ def html_to_text(page: str) -> str:
     'Rates rise\\nThe bank raised rates.'
     """
     title = _HTML_TITLE.search(page)
-    body = _HTML_TAG.sub("", _HTML_BLOCK_TAG.sub("\n", _without_dropped_elements(page)))
+    body = _HTML_BLOCK_TAG.sub("\n", _without_dropped_elements(page))
+    body = _HTML_TAG.sub(" ", _HTML_INLINE_TAG.sub("", body))
     lines = [" ".join(line.split()) for line in ((title.group(1) if title else "") + "\n" + body).split("\n")]
     return "\n".join(line for line in lines if line)
 

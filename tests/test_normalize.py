@@ -66,6 +66,8 @@ def test_html_pages_are_reduced_to_title_and_article_and_plain_text_with_bracket
             "<div><h1>Rates rise</h1><p>The bank <b>raised</b> rates by a quarter point.</p>"
             "<!-- ad slot --><p>Markets fell.<br>Bonds rallied.</p></div><footer>© Site</footer></body></html>")
     assert clean_text(page) == "Rates rise\nRates rise\nThe bank raised rates by a quarter point.\nMarkets fell.\nBonds rallied."
+    cells = "<table><tr><td>Shr</td><td>45 cts</td></tr></table><p>An im<b>port</b>ant <i>note</i>.</p>"
+    assert html_to_text(cells) == "Shr 45 cts\nAn important note."  # cells part, formatting does not
     wire = "<AMGD> said net profit rose.\nShr 57 cts vs 27 cts <NOTE> the company </said> it."
     assert clean_text(wire) == wire
 
