@@ -59,6 +59,9 @@ class DedupConfig:
     # names and figures each (0.25-0.4), do not
     rewrite_min_similarity_sum: float = 2.0
     rewrite_min_words: int = 40  # content words in each text: short templated briefs are not rewrites
+    # alignment reads at most this many sentences of a text (news has far fewer): two huge texts of
+    # shuffled sentences took 12 GB and 46 s to align whole
+    max_align_sentences: int = 1000
     direction_margin: float = 0.1  # min coverage asymmetry to name a source without dates
     detect_rewrites: bool = True
 
@@ -83,6 +86,7 @@ class DedupConfig:
             "0 < sentence_similarity <= 1": 0 < self.sentence_similarity <= 1,
             "0 < rewrite_score <= 1": 0 < self.rewrite_score <= 1,
             "rewrite_min_similarity_sum >= 0": self.rewrite_min_similarity_sum >= 0,
+            "max_align_sentences >= 1": self.max_align_sentences >= 1,
             "max_bucket_size >= 2": self.max_bucket_size >= 2,
             "sentence_min_shared_words >= 0": self.sentence_min_shared_words >= 0,
             "rare_stem_max_df_cap >= rare_stem_max_df_floor": self.rare_stem_max_df_cap >= self.rare_stem_max_df_floor,

@@ -89,6 +89,14 @@ class DocTokens:
     def n_sentences(self) -> int:
         return int(self.sentence[-1]) + 1 if len(self.sentence) else 0
 
+    def head(self, sentences: int) -> "DocTokens":
+        """The tokens of the first ``sentences`` sentences (all, when there are no more)."""
+        if self.n_sentences <= sentences:
+            return self
+        end = int(np.searchsorted(self.sentence, sentences))  # sentences run in order
+        return DocTokens(*(a[:end] for a in (self.start, self.end, self.hash, self.stem, self.content,
+                                             self.numeric, self.sentence)))
+
 
 @dataclass(frozen=True)
 class TokenBatch:

@@ -99,7 +99,7 @@ def align_docs(docs, pairs: list[tuple[int, int]], cfg: DedupConfig, weights: We
     """Sentence alignments of pairs of prepared documents (keys of ``docs``), computed in one batch."""
     keys = sorted({k for pair in pairs for k in pair})
     position = {k: n for n, k in enumerate(keys)}
-    sets = sentence_sets([docs[k].tokens for k in keys], weights, distinctive)
+    sets = sentence_sets([docs[k].tokens.head(cfg.max_align_sentences) for k in keys], weights, distinctive)
     return align_pairs(sets, np.array([(position[i], position[j]) for i, j in pairs], np.intp),
                        cfg.sentence_similarity, cfg.sentence_min_shared, cfg.sentence_min_shared_words)
 

@@ -100,6 +100,17 @@ def test_a_whole_copy_edited_in_every_sentence_is_a_near_duplicate_and_a_framed_
     assert det.compare(text, half).relation == "partial"
 
 
+def test_alignment_reads_at_most_max_align_sentences_of_each_text():
+    source = news_text(12, 30)
+    sentences = [s.split() for s in source.rstrip(".").split(". ")]
+    rewrite = ". ".join(" ".join(ws[::-1]).capitalize() for ws in sentences) + "."  # each sentence reworded
+    whole = Detector().compare(rewrite, source)
+    head = Detector(max_align_sentences=8).compare(rewrite, source)
+    assert max(p.a_index for p in whole.evidence) > 20
+    assert head.evidence and max(max(p.a_index, p.b_index) for p in head.evidence) < 8
+    assert (whole.scores.jaccard, whole.scores.containment_a) == (head.scores.jaccard, head.scores.containment_a)
+
+
 def test_rewrite_is_found_with_its_source():
     source = news_text(6, 10)
     sentences = [s.split() for s in source.split(". ")]
