@@ -4,8 +4,9 @@ Relations, first that holds:
 
 * ``exact``: the same token sequence (case, spacing and punctuation aside);
 * ``near_duplicate``: shingle Jaccard >= ``near_duplicate_jaccard``, or a copy (below) whose
-  aligned sentences cover each text by ``edited_copy_coverage`` or more: a whole text edited in
-  most sentences, which breaks its shingles but not its sentences;
+  aligned sentences (``rewrite_min_sentences`` or more) cover each text by
+  ``edited_copy_coverage`` or more: a whole text edited in most sentences, which breaks its
+  shingles but not its sentences;
 * ``partial``: one text's shingles are mostly (>= ``partial_containment``) in the other;
 * ``rewrite``: both texts have ``rewrite_min_words`` content words or more, at least
   ``rewrite_min_sentences`` sentences align in order (each aligned pair sharing a stem that is
@@ -91,7 +92,10 @@ def classify(a: PreparedDoc, b: PreparedDoc, scores: Scores, cfg: DedupConfig,
         return "near_duplicate", scores.jaccard
     containment = max(scores.containment_a, scores.containment_b)
     if containment >= cfg.partial_containment:
-        if min(scores.alignment_a, scores.alignment_b) >= cfg.edited_copy_coverage:
+        # sentence by sentence: a text of one or two long "sentences" (no sentence punctuation)
+        # would be covered by its prefix
+        if (min(scores.alignment_a, scores.alignment_b) >= cfg.edited_copy_coverage
+                and scores.aligned_sentences >= cfg.rewrite_min_sentences):
             return "near_duplicate", scores.jaccard
         return "partial", containment
     rewritten = max(scores.alignment_a, scores.alignment_b)

@@ -98,6 +98,9 @@ def test_a_whole_copy_edited_in_every_sentence_is_a_near_duplicate_and_a_framed_
     assert Detector(edited_copy_coverage=1.0).compare(text, edited).relation == "partial"
     half = news_text(8, 3) + " " + ". ".join(" ".join(ws) for ws in sentences[4:11]) + ". " + news_text(9, 3)
     assert det.compare(text, half).relation == "partial"
+    # a text without sentence ends is one long "sentence": its first part is a part, not an edit
+    run_on = " ".join(news_text(10, 400).replace(".", "").split())
+    assert det.compare(run_on, run_on[: len(run_on) // 4]).relation == "partial"
 
 
 def test_alignment_reads_at_most_max_align_sentences_of_each_text():
