@@ -207,8 +207,8 @@ def _unwrap(lines: list[str]) -> list[str]:
 
 
 def clean_text(text: str) -> str:
-    """NFKC, unified line ends, page furniture removed, hard-wrapped paragraphs joined.
-    Keeps case and sentence punctuation."""
+    """An HTML page reduced to its text, character references decoded, NFKC, unified line ends,
+    page furniture removed, hard-wrapped paragraphs joined. Keeps case and sentence punctuation."""
     if looks_like_html(text):
         text = html_to_text(text)
     if "&" in text and _CHARACTER_REFERENCE.search(text):  # "Procter &amp; Gamble" is "Procter & Gamble"
