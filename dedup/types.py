@@ -77,11 +77,27 @@ class Match:
                 "containment": [round(s.containment_a, 4), round(s.containment_b, 4)],
                 "alignment_coverage": [round(s.alignment_a, 4), round(s.alignment_b, 4)],
                 "examples": [
-                    {"a": _clip(p.a_text), "b": _clip(p.b_text), "similarity": round(p.similarity, 3)}
-                    for p in sorted(self.evidence, key=lambda p: -p.similarity)[:max_examples]
+                    {"a": _clip(p.a_text), "b": _clip(p.b_text), "similarity": round(p.similarity, 3),
+                     **({"quotation": True} if quotation else {})}
+                    for p, quotation in self._examples(max_examples)
                 ],
             },
         }
+
+    def _examples(self, n: int) -> list[tuple[SentencePair, bool]]:
+        """The ``n`` most similar evidence pairs; for a rewrite, those that show rewriting first: two
+        quotations of a speaker do not (flagged)."""
+        ranked = sorted(self.evidence, key=lambda p: -p.similarity)
+        if self.relation != "rewrite":
+            return [(p, False) for p in ranked[:n]]
+        from dedup.relate import is_shared_quotation  # relate makes Matches: imported when needed
+
+        shown, quotations = [], []
+        for p in ranked:
+            if len(shown) == n:
+                break
+            (quotations if is_shared_quotation(p.a_text, p.b_text) else shown).append(p)
+        return [(p, False) for p in shown] + [(p, True) for p in quotations[: n - len(shown)]]
 
 
 def _clip(text: str, limit: int = 160) -> str:

@@ -179,6 +179,19 @@ def test_reports_sharing_only_a_speakers_quotes_are_not_a_rewrite_but_a_rewrite_
     assert Detector().compare(rewrite, report_a).relation == "rewrite"
 
 
+def test_a_rewrite_scan_line_shows_rewritten_sentences_before_shared_quotations():
+    from dedup.types import SentencePair
+
+    quote = '"We will not leave the alliance," he said.'
+    evidence = (SentencePair(0, 0, quote, quote, 1.0), SentencePair(1, 1, "Prices rose a lot.", "Prices went up.", 0.5),
+                SentencePair(2, 2, quote, quote, 0.9), SentencePair(3, 3, "Rates fell.", "Rates were cut.", 0.4))
+    rewrite = Match("a", "b", "rewrite", 0.3, None, scores(), evidence)
+    examples = rewrite.to_dict(max_examples=3)["evidence"]["examples"]
+    assert [(e["similarity"], e.get("quotation", False)) for e in examples] == [(0.5, False), (0.4, False), (1.0, True)]
+    copy = Match("a", "b", "partial", 0.6, None, scores(), evidence)
+    assert [e["similarity"] for e in copy.to_dict(max_examples=3)["evidence"]["examples"]] == [1.0, 0.9, 0.5]
+
+
 def test_direction_by_date_beats_coverage():
     s = scores(containment_a=0.9, containment_b=0.3)
     assert direction("partial", s, CFG, (None, None)) == ("b", "coverage")
