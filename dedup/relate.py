@@ -30,7 +30,7 @@ from datetime import datetime
 
 import regex
 
-from dedup.align import AlignedPair, Alignment
+from dedup.align import Alignment
 from dedup.config import DedupConfig
 from dedup.types import Match, Relation, Scores, SentencePair
 from dedup.verify import PreparedDoc, can_be_rewrite
@@ -69,13 +69,13 @@ def quoted_share(sentence: str) -> float:
     return (start + sum(len(m.group()) for m in _QUOTATION.finditer(sentence, start))) / len(sentence)
 
 
-def rewrite_evidence(alignment: Alignment, a: PreparedDoc, b: PreparedDoc) -> list[AlignedPair]:
-    """The aligned pairs that show rewriting: not a shared footer, nor two quotations of a speaker
-    (independent reports of one event quote the same words; a rewrite also carries the narrative)."""
-    pairs = alignment.pairs[: len(alignment.pairs) - shared_footer(alignment, a, b)]
-    texts_a = sentence_texts(a, [p.a for p in pairs])
-    texts_b = sentence_texts(b, [p.b for p in pairs])
-    return [p for p, x, y in zip(pairs, texts_a, texts_b) if not is_shared_quotation(x, y)]
+def rewrite_evidence(alignment: Alignment, a: PreparedDoc, b: PreparedDoc,
+                     sentences: tuple[SentencePair, ...]) -> list[SentencePair]:
+    """The aligned sentence pairs (``sentences``, the alignment's pairs with their texts) that show
+    rewriting: not a shared footer, nor two quotations of a speaker (independent reports of one
+    event quote the same words; a rewrite also carries the narrative)."""
+    kept = sentences[: len(sentences) - shared_footer(alignment, a, b)]
+    return [p for p in kept if not is_shared_quotation(p.a_text, p.b_text)]
 
 
 def is_shared_quotation(sentence_a: str, sentence_b: str) -> bool:
@@ -83,9 +83,9 @@ def is_shared_quotation(sentence_a: str, sentence_b: str) -> bool:
     return min(quoted_share(sentence_a), quoted_share(sentence_b)) >= 0.5
 
 
-def classify(a: PreparedDoc, b: PreparedDoc, scores: Scores, cfg: DedupConfig,
-             alignment: Alignment | None = None) -> tuple[Relation | None, float]:
-    """(relation, similarity) of a verified pair."""
+def classify(a: PreparedDoc, b: PreparedDoc, scores: Scores, cfg: DedupConfig, alignment: Alignment | None = None,
+             sentences: tuple[SentencePair, ...] = ()) -> tuple[Relation | None, float]:
+    """(relation, similarity) of a verified pair; ``sentences`` is its evidence (:func:`evidence`)."""
     if a.fingerprint == b.fingerprint:
         return "exact", 1.0
     if scores.jaccard >= cfg.near_duplicate_jaccard:
@@ -100,7 +100,7 @@ def classify(a: PreparedDoc, b: PreparedDoc, scores: Scores, cfg: DedupConfig,
         return "partial", containment
     rewritten = max(scores.alignment_a, scores.alignment_b)
     if can_be_rewrite(a, b, cfg) and rewritten >= cfg.rewrite_score and alignment is not None:
-        rewritten_pairs = rewrite_evidence(alignment, a, b)
+        rewritten_pairs = rewrite_evidence(alignment, a, b, sentences)
         if (len(rewritten_pairs) >= cfg.rewrite_min_sentences
                 and sum(p.similarity for p in rewritten_pairs) >= cfg.rewrite_min_similarity_sum):
             return "rewrite", rewritten
@@ -143,7 +143,8 @@ def evidence(a: PreparedDoc, b: PreparedDoc, alignment: Alignment | None) -> tup
 
 def relate(a_id: str, b_id: str, a: PreparedDoc, b: PreparedDoc, scores: Scores, alignment: Alignment | None,
            cfg: DedupConfig, published: tuple[datetime | None, datetime | None] = (None, None)) -> Match:
-    relation, similarity = classify(a, b, scores, cfg, alignment)
+    sentences = evidence(a, b, alignment)
+    relation, similarity = classify(a, b, scores, cfg, alignment, sentences)
     side, basis = direction(relation, scores, cfg, published)
     source = {"a": a_id, "b": b_id, None: None}[side]
-    return Match(a_id, b_id, relation, float(similarity), source, scores, evidence(a, b, alignment), basis)
+    return Match(a_id, b_id, relation, float(similarity), source, scores, sentences, basis)

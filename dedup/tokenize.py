@@ -19,7 +19,7 @@ stray letter), and the sentence it belongs to.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 
 import numpy as np
@@ -94,8 +94,7 @@ class DocTokens:
         if self.n_sentences <= sentences:
             return self
         end = int(np.searchsorted(self.sentence, sentences))  # sentences run in order
-        return DocTokens(*(a[:end] for a in (self.start, self.end, self.hash, self.stem, self.content,
-                                             self.numeric, self.sentence)))
+        return DocTokens(*(getattr(self, f.name)[:end] for f in fields(self)))
 
 
 @dataclass(frozen=True)
