@@ -9,10 +9,11 @@ from dedup.config import DedupConfig
 from dedup.detector import Detector, Scan
 from dedup.io import read_paths
 from dedup.parallel import WorkerDied
-from dedup.types import Cluster, Document, Match, Scores, ScanReport, SentencePair, Skipped
+from dedup.stream import StreamIndex
+from dedup.types import Cluster, Document, DocumentSkipped, Match, Scores, ScanReport, SentencePair, Skipped
 
 __all__ = [
-    "Cluster", "DedupConfig", "Detector", "Document", "Match", "Scan", "ScanReport", "Scores",
-    "SentencePair", "Skipped", "WorkerDied", "read_paths",
+    "Cluster", "DedupConfig", "Detector", "Document", "DocumentSkipped", "Match", "Scan", "ScanReport", "Scores",
+    "SentencePair", "Skipped", "StreamIndex", "WorkerDied", "read_paths",
 ]
 __version__ = "0.1.0"

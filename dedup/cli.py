@@ -1,12 +1,14 @@
 """Command line: a thin layer over :class:`dedup.Detector`.
 
     dedup scan PATH [PATH ...] [--output FILE] [--clusters FILE]
+    dedup stream PATH [PATH ...] [--weights-from PATH ...]
     dedup compare A B [--json]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import errno
 import shutil
@@ -24,7 +26,7 @@ from dedup.io import DEFAULT_DATE_FIELDS, read_paths, read_text_file
 from dedup.normalize import BinaryInputError
 from dedup.parallel import WorkerDied, keep_freed_buffers, resolve_workers
 from dedup.relate import is_shared_quotation
-from dedup.types import Document, Match, Skipped
+from dedup.types import Document, DocumentSkipped, Match, ScanReport, Skipped
 
 
 def _config_args(parser: argparse.ArgumentParser) -> None:
@@ -74,22 +76,27 @@ class _Progress:
             sys.stderr.write("\r\x1b[K")
 
 
-def cmd_scan(args: argparse.Namespace) -> int:
-    # SIGTERM (a scheduler, timeout) ends the scan as Ctrl-C does: the pairs found so far are
-    # written out whole, the summary printed and the temporary files removed
+@contextlib.contextmanager
+def _sigterm_as_ctrl_c():
+    """SIGTERM (a scheduler, a timeout) ends a run as Ctrl-C does: the pairs found so far are
+    written out whole, the summary printed and the temporary files removed."""
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
-    if resolve_workers(args.workers) == 1:
-        keep_freed_buffers()  # this process signs every batch itself (with more, workers do and set it)
     try:
-        return _write_scan(args)
+        yield
     finally:
         signal.signal(signal.SIGTERM, previous)
 
 
+def cmd_scan(args: argparse.Namespace) -> int:
+    if resolve_workers(args.workers) == 1:
+        keep_freed_buffers()  # this process signs every batch itself (with more, workers do and set it)
+    with _sigterm_as_ctrl_c():
+        return _write_scan(args)
+
+
 def _write_scan(args: argparse.Namespace) -> int:
     det = Detector(_config(args))
-    docs = read_paths(args.paths, args.id_field, args.text_field, tuple(args.date_field), args.url_field,
-                      args.title_field)
+    docs = _read(args.paths, args)
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     progress = _Progress()
     scan = det.scan(docs, progress=progress)
@@ -120,13 +127,56 @@ def _write_scan(args: argparse.Namespace) -> int:
             with open(args.clusters, "w", encoding="utf-8") as f:
                 for c in det.cluster(linked):
                     f.write(orjson.dumps({"members": list(c.members), "source": c.source}).decode() + "\n")
-        print(scan.report.summary(), file=sys.stderr)
-        for skipped in scan.report.skipped_examples[: args.show_skipped]:
-            print(f"  skipped {skipped.id}: {skipped.reason} {skipped.detail}".rstrip(), file=sys.stderr)
+        _print_summary(scan.report, args.show_skipped)
     if failure:
         print(failure, file=sys.stderr)
         return 1
     return 130 if scan.report.interrupted else 0
+
+
+def _print_summary(report: ScanReport, show_skipped: int) -> None:
+    print(report.summary(), file=sys.stderr)
+    for skipped in report.skipped_examples[:show_skipped]:
+        print(f"  skipped {skipped.id}: {skipped.reason} {skipped.detail}".rstrip(), file=sys.stderr)
+
+
+def _read(paths: list[str], args: argparse.Namespace):
+    return read_paths(paths, args.id_field, args.text_field, tuple(args.date_field), args.url_field, args.title_field)
+
+
+def cmd_stream(args: argparse.Namespace) -> int:
+    with _sigterm_as_ctrl_c():
+        return _write_stream(args)
+
+
+def _write_stream(args: argparse.Namespace) -> int:
+    det = Detector(_config(args))
+    if args.weights_from:
+        det.fit(doc for doc in _read(args.weights_from, args) if isinstance(doc, Document))
+    index = det.stream()
+    report = index.report
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    try:
+        for item in _read(args.paths, args):
+            if isinstance(item, Skipped):  # a record the reader could not take
+                report.documents_read += 1
+                report.skip(item)
+                continue
+            try:
+                matches = index.add(item.id, item.text, item.published)
+            except DocumentSkipped:
+                continue  # counted in the report
+            for match in matches:
+                out.write(orjson.dumps(match.to_dict()).decode() + "\n")
+            if matches:
+                out.flush()  # a pair is out as soon as its second document is in
+    except KeyboardInterrupt:
+        report.interrupted = True
+    finally:
+        if args.output:
+            out.close()
+        _print_summary(report, args.show_skipped)
+    return 130 if report.interrupted else 0
 
 
 def _read_for_compare(path: str) -> Document:
@@ -182,24 +232,38 @@ def render_verdict(match: Match, name_a: str, name_b: str) -> str:
     return "\n".join(lines)
 
 
+def _input_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", help="directories of text files, .jsonl / .jsonl.gz files, "
+                                                 "or - for JSON Lines on stdin")
+    parser.add_argument("-o", "--output", help="write pairs here instead of stdout")
+    parser.add_argument("--id-field", default="id")
+    parser.add_argument("--text-field", default="text")
+    parser.add_argument("--date-field", action="append", default=None,
+                        help="JSONL field with the publication date (repeatable; default: the first present of "
+                             + ", ".join(DEFAULT_DATE_FIELDS) + ")")
+    parser.add_argument("--url-field", default="url")
+    parser.add_argument("--title-field", help="JSONL field with a headline kept apart from the text: made its first line")
+    parser.add_argument("--show-skipped", type=int, default=10, help="list this many skipped records on stderr")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dedup", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     scan = sub.add_parser("scan", help="find related pairs in a corpus; JSON Lines out")
-    scan.add_argument("paths", nargs="+", help="directories of text files, or .jsonl / .jsonl.gz files")
-    scan.add_argument("-o", "--output", help="write pairs here instead of stdout")
+    _input_args(scan)
     scan.add_argument("--clusters", help="write clusters (JSON Lines) to this file")
-    scan.add_argument("--id-field", default="id")
-    scan.add_argument("--text-field", default="text")
-    scan.add_argument("--date-field", action="append", default=None,
-                      help="JSONL field with the publication date (repeatable; default: the first present of "
-                           + ", ".join(DEFAULT_DATE_FIELDS) + ")")
-    scan.add_argument("--url-field", default="url")
-    scan.add_argument("--title-field", help="JSONL field with a headline kept apart from the text: made its first line")
-    scan.add_argument("--show-skipped", type=int, default=10, help="list this many skipped records on stderr")
     _config_args(scan)
     scan.set_defaults(func=cmd_scan)
+
+    stream = sub.add_parser("stream", help="check documents as they arrive against the earlier ones; JSON Lines "
+                                           "out, each pair as soon as found")
+    _input_args(stream)
+    stream.add_argument("--weights-from", nargs="+", metavar="PATH",
+                        help="learn word weights from this corpus first, as a scan of it would "
+                             "(default: from the documents as they arrive)")
+    _config_args(stream)
+    stream.set_defaults(func=cmd_stream)
 
     compare = sub.add_parser("compare", help="explain how two text files relate")
     compare.add_argument("a")
@@ -212,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if getattr(args, "date_field", None) is None and args.command == "scan":
+    if getattr(args, "date_field", None) is None and args.command in ("scan", "stream"):
         args.date_field = list(DEFAULT_DATE_FIELDS)
     return args.func(args)
 

@@ -33,6 +33,7 @@ from dedup.normalize import clean_text, decode_bytes
 from dedup.parallel import Executor, WorkerDied, release_memory
 from dedup.shingle import content_stems
 from dedup.store import ArrayStore, BandKeyStore, IdStore, SegmentSlice, TextStore, save_npy
+from dedup.stream import StreamIndex
 from dedup.types import Cluster, Document, Match, ScanReport, Skipped
 from dedup.verify import prepare, shingle_batch
 
@@ -129,6 +130,11 @@ class Detector:
         published = (parse_date(published_a), parse_date(published_b))
         df = self.document_frequency if self.document_frequency.n_docs else _sentence_frequency(docs)
         return pipeline.verify_pairs(self.config, df, docs, [(0, 1, True)], ids, published)[0]
+
+    def stream(self) -> StreamIndex:
+        """An index that checks documents as they arrive (:class:`~dedup.stream.StreamIndex`), with
+        this detector's config and the word weights it has fitted or scanned, if any."""
+        return StreamIndex(self.config, self.document_frequency if self.document_frequency.n_docs else None)
 
     def signatures(self, texts: Iterable[str | bytes]) -> np.ndarray:
         """MinHash signatures of raw texts, as the scan's copy channel computes them: a

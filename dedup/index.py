@@ -152,3 +152,59 @@ def unique_pairs(pairs: np.ndarray) -> np.ndarray:
     n = np.int64(pairs.max()) + 1
     keys = unique(pairs[:, 0] * n + pairs[:, 1])
     return np.stack((keys // n, keys % n), axis=1)
+
+
+class GrowingBuckets:
+    """LSH buckets filled a document at a time, for an index that takes documents as they arrive.
+
+    Keys (each document's band keys) go into sorted runs, merged as they grow so that each key is
+    moved O(log n) times: 12 bytes a key and binary searches, not a dict entry per key.
+
+    >>> buckets = GrowingBuckets()
+    >>> buckets.add(0, np.array([5, 9], np.uint64))
+    >>> buckets.add(1, np.array([9, 7], np.uint64))
+    >>> buckets.members(np.array([9, 8], np.uint64), max_bucket_size=64).tolist()
+    [0, 1]
+    """
+
+    _FRESH_KEYS = 1 << 12  # keys held unsorted before they become a run
+
+    def __init__(self) -> None:
+        self._runs: list[tuple[np.ndarray, np.ndarray]] = []  # (sorted keys, their documents), largest first
+        self._fresh: list[tuple[np.ndarray, np.ndarray]] = []
+        self._fresh_size = 0
+
+    def add(self, doc: int, keys: np.ndarray) -> None:
+        self._fresh.append((np.asarray(keys, np.uint64), np.full(len(keys), doc, np.int32)))
+        self._fresh_size += len(keys)
+        if self._fresh_size >= self._FRESH_KEYS:
+            run = self._sorted_fresh()
+            self._fresh, self._fresh_size = [], 0
+            while self._runs and len(self._runs[-1][0]) <= len(run[0]):
+                run = _sorted_run(*(np.concatenate(parts) for parts in zip(self._runs.pop(), run)))
+            self._runs.append(run)
+
+    def _sorted_fresh(self) -> tuple[np.ndarray, np.ndarray]:
+        return _sorted_run(*(np.concatenate(parts) for parts in zip(*self._fresh)))
+
+    def members(self, keys: np.ndarray, max_bucket_size: int) -> np.ndarray:
+        """Sorted distinct documents in the buckets of ``keys``; of a bucket larger than
+        ``max_bucket_size`` (a template, a mass copy), its newest ``max_bucket_size`` documents."""
+        runs = self._runs + ([self._sorted_fresh()] if self._fresh else [])
+        key_of, docs = [], []
+        for run_keys, run_docs in runs:
+            lo, hi = np.searchsorted(run_keys, keys, "left"), np.searchsorted(run_keys, keys, "right")
+            key_of.append(np.repeat(np.arange(len(keys)), hi - lo))
+            docs.append(run_docs[ranges(lo, hi - lo)])
+        if not docs:
+            return np.zeros(0, np.int64)
+        key_of, found = np.concatenate(key_of), np.concatenate(docs).astype(np.int64)
+        order = np.lexsort((-found, key_of))  # by key, newest first
+        key_of, found = key_of[order], found[order]
+        starts = np.searchsorted(key_of, key_of, "left")
+        return unique(found[np.arange(len(found)) - starts < max_bucket_size])
+
+
+def _sorted_run(keys: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(keys, kind="stable")
+    return keys[order], docs[order]

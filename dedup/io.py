@@ -16,6 +16,7 @@ import email.utils
 import gzip
 import json
 import os
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -117,10 +118,14 @@ def _parse_date_text(text: str) -> datetime | None:
 def read_paths(paths: Iterable[str | os.PathLike], id_field: str = "id", text_field: str = "text",
                date_fields: tuple[str, ...] = DEFAULT_DATE_FIELDS, url_field: str = "url",
                title_field: str | None = None) -> Iterator[Document | Skipped]:
-    """Documents of directories of text files and of JSON Lines files. With ``title_field``, a
-    record's title (a headline kept apart from its text) becomes the text's first line."""
+    """Documents of directories of text files and of JSON Lines files (``-``: JSON Lines on stdin).
+    With ``title_field``, a record's title (a headline kept apart from its text) becomes the text's
+    first line."""
     for path in map(Path, paths):
-        if path.is_dir():
+        if str(path) == "-":
+            yield from _read_jsonl_lines(sys.stdin.buffer, "stdin", id_field, text_field, date_fields, url_field,
+                                         title_field)
+        elif path.is_dir():
             yield from read_directory(path)
         elif path.name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
             yield from read_jsonl(path, id_field, text_field, date_fields, url_field, title_field)
@@ -156,12 +161,18 @@ def read_jsonl(path: Path, id_field: str = "id", text_field: str = "text",
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
         with opener(path, "rb") as f:
-            for line_no, raw in enumerate(f, 1):
-                if raw.strip():
-                    yield _record(raw, f"{path.name}:{line_no}", id_field, text_field, date_fields, url_field,
-                                  title_field)
-    except (OSError, EOFError) as e:  # unreadable or truncated gzip: keep what was read
+            yield from _read_jsonl_lines(f, path.name, id_field, text_field, date_fields, url_field, title_field)
+    except OSError as e:  # unreadable
         yield Skipped(str(path), "unreadable", str(e))
+
+
+def _read_jsonl_lines(lines: Iterable[bytes], name: str, *fields) -> Iterator[Document | Skipped]:
+    try:
+        for line_no, raw in enumerate(lines, 1):
+            if raw.strip():
+                yield _record(raw, f"{name}:{line_no}", *fields)
+    except (OSError, EOFError) as e:  # truncated gzip, a read error: keep what was read
+        yield Skipped(name, "unreadable", str(e))
 
 
 def _record(raw: bytes, where: str, id_field, text_field, date_fields, url_field, title_field) -> Document | Skipped:

@@ -55,7 +55,8 @@ def rewrite_bands(cfg: DedupConfig) -> tuple[int, int]:
     return optimal_bands(cfg.rewrite_lsh_threshold, cfg.rewrite_num_perm, cfg.lsh_weights)
 
 
-def _accept(cfg: DedupConfig, record: Record) -> tuple[str, str, datetime | None] | Skipped:
+def accept_record(cfg: DedupConfig, record: Record) -> tuple[str, str, datetime | None] | Skipped:
+    """The record with its text decoded and cleaned, or why it is skipped."""
     doc_id, text, published = record
     try:
         if isinstance(text, bytes):
@@ -70,12 +71,21 @@ def _accept(cfg: DedupConfig, record: Record) -> tuple[str, str, datetime | None
     return doc_id, clean_text(text), published
 
 
+def too_short(cfg: DedupConfig, doc_id: str, n_tokens: int) -> Skipped | None:
+    """Why a cleaned text of ``n_tokens`` words is skipped, if it is."""
+    if n_tokens == 0:
+        return Skipped(doc_id, "empty", "no words after cleaning")
+    if n_tokens < cfg.min_tokens:
+        return Skipped(doc_id, "too_short", f"{n_tokens} words < min_tokens")
+    return None
+
+
 def sign_records(cfg: DedupConfig, records: list[Record], spool: Spool) -> SignedBatch:
     """Pass 1: check, clean, tokenize, shingle and sign a batch of records."""
     out = SignedBatch()
     accepted = []
     for record in records:
-        checked = _accept(cfg, record)
+        checked = accept_record(cfg, record)
         (out.skipped.append if isinstance(checked, Skipped) else accepted.append)(checked)
     bands, rows = copy_bands(cfg)
     if not accepted:
@@ -87,10 +97,8 @@ def sign_records(cfg: DedupConfig, records: list[Record], spool: Spool) -> Signe
     batch, offsets, shingles = shingle_batch([text for _, text, _ in accepted], cfg, detail=False)
     token_counts = np.diff(batch.offsets)
     for (doc_id, _, _), n in zip(accepted, token_counts.tolist()):
-        if n == 0:
-            out.skipped.append(Skipped(doc_id, "empty", "no words after cleaning"))
-        elif n < cfg.min_tokens:
-            out.skipped.append(Skipped(doc_id, "too_short", f"{n} words < min_tokens"))
+        if (skipped := too_short(cfg, doc_id, n)) is not None:
+            out.skipped.append(skipped)
     kept = np.flatnonzero(token_counts >= max(cfg.min_tokens, 1))
     out.ids = [accepted[i][0] for i in kept]
     out.texts = spool.write_texts([accepted[i][1] for i in kept])

@@ -28,6 +28,14 @@ class Skipped:
     detail: str = ""
 
 
+class DocumentSkipped(ValueError):
+    """A document that an index as it grows (:class:`~dedup.stream.StreamIndex`) cannot take; ``skipped`` says why."""
+
+    def __init__(self, skipped: Skipped):
+        super().__init__(f"{skipped.id}: {skipped.reason}" + (f" ({skipped.detail})" if skipped.detail else ""))
+        self.skipped = skipped
+
+
 class SentencePair(NamedTuple):
     """Evidence: a sentence of ``a`` that corresponds to a sentence of ``b``. A tuple: a scan makes
     millions, and tuples are cheaper to create and to send between processes."""

@@ -21,6 +21,19 @@ def news_text(seed: int, n_sentences: int = 12) -> str:
     return " ".join(sentences)
 
 
+def copies_corpus():
+    """Eight unrelated texts, an exact copy, an edited copy and a partial copy."""
+    from dedup import Document
+
+    base = [news_text(i) for i in range(8)]
+    sentences = base[0].split(". ")
+    docs = [Document(f"doc{i}", t) for i, t in enumerate(base)]
+    docs.append(Document("copy0", base[0]))
+    docs.append(Document("edit0", ". ".join(s if i % 5 else s + " indeed" for i, s in enumerate(sentences))))
+    docs.append(Document("part1", ". ".join(base[1].split(". ")[:6]) + ". " + news_text(50, 4)))
+    return docs
+
+
 @pytest.fixture
 def seeds_dir() -> Path:
     return SEEDS

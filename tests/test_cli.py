@@ -156,3 +156,44 @@ def test_sigterm_ends_a_scan_with_what_it_found_written_whole(tmp_path, capsys, 
     lines = [json.loads(line) for line in out.read_text().splitlines()]  # every line whole
     assert 0 < len(lines) < 299 and all(d["relation"] == "exact" for d in lines)
     assert list(temp.iterdir()) == [] and signal.getsignal(signal.SIGTERM) is before
+
+
+def test_stream_prints_each_pair_as_soon_as_its_second_document_arrives():
+    import select
+
+    proc = subprocess.Popen([sys.executable, "-m", "dedup.cli", "stream", "-"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        for doc_id in ("wire", "site"):  # the same text twice; stdin stays open
+            proc.stdin.write((json.dumps({"id": doc_id, "text": news_text(3)}) + "\n").encode())
+        proc.stdin.flush()
+        ready, _, _ = select.select([proc.stdout], [], [], 60)
+        assert ready, "no pair printed while the stream is still open"
+        pair = json.loads(proc.stdout.readline())
+        assert (pair["a"], pair["b"], pair["relation"]) == ("site", "wire", "exact")
+        proc.stdin.write(b"not json\n")
+        proc.stdin.close()
+        assert proc.wait(60) == 0 and proc.stdout.read() == b""
+        err = proc.stderr.read().decode()
+        assert "read 3 documents, scanned 2, skipped 1 (malformed_json: 1)" in err and "exact: 1" in err
+    finally:
+        proc.kill()
+
+
+def test_stream_with_weights_from_a_corpus_finds_what_a_scan_of_it_finds(capsys):
+    assert main(["scan", str(SEEDS)]) == 0
+    (scanned,) = capsys.readouterr().out.splitlines()
+    assert main(["stream", str(SEEDS), "--weights-from", str(SEEDS)]) == 0
+    (streamed,) = capsys.readouterr().out.splitlines()
+    assert json.loads(streamed) == json.loads(scanned)
+    assert main(["stream", str(SEEDS)]) == 0  # weights learnt as the pages arrive: the same pair
+    (learnt,) = capsys.readouterr().out.splitlines()
+    assert (json.loads(learnt)["relation"], json.loads(learnt)["source"]) == ("rewrite", SOURCE)
+
+
+def test_scan_reads_json_lines_from_stdin():
+    lines = "".join(json.dumps({"id": i, "text": news_text(5)}) + "\n" for i in ("p", "q"))
+    result = subprocess.run([sys.executable, "-m", "dedup.cli", "scan", "-"], input=lines, capture_output=True,
+                            text=True)
+    assert result.returncode == 0
+    assert [(d["a"], d["b"], d["relation"]) for d in map(json.loads, result.stdout.splitlines())] == [("p", "q", "exact")]

@@ -14,7 +14,7 @@ import dedup.detector as detector
 from dedup import Detector, Document, Skipped, read_paths
 from dedup.io import read_jsonl
 
-from conftest import REWRITE, SOURCE, news_text
+from conftest import REWRITE, SOURCE, copies_corpus, news_text
 
 
 def test_seeds_one_rewrite_with_source(seeds_dir):
@@ -46,22 +46,12 @@ def test_compare_without_a_corpus_tells_the_rewrite_from_same_story_coverage(see
         assert (m.relation, m.source) == expected, (a, b, m.scores)
 
 
-def _corpus():
-    base = [news_text(i) for i in range(8)]
-    sentences = base[0].split(". ")
-    docs = [Document(f"doc{i}", t) for i, t in enumerate(base)]
-    docs.append(Document("copy0", base[0]))
-    docs.append(Document("edit0", ". ".join(s if i % 5 else s + " indeed" for i, s in enumerate(sentences))))
-    docs.append(Document("part1", ". ".join(base[1].split(". ")[:6]) + ". " + news_text(50, 4)))
-    return docs
-
-
 def _result(docs, **kw):
     return [(m.a, m.b, m.relation, m.source, round(m.similarity, 9)) for m in Detector(**kw).scan(docs)]
 
 
 def test_scan_finds_copies_and_ignores_unrelated():
-    found = {(a, b): rel for a, b, rel, _, _ in _result(_corpus())}
+    found = {(a, b): rel for a, b, rel, _, _ in _result(copies_corpus())}
     assert found == {("copy0", "doc0"): "exact", ("copy0", "edit0"): "near_duplicate",
                      ("doc0", "edit0"): "near_duplicate", ("doc1", "part1"): "partial"}
 
@@ -95,7 +85,7 @@ def test_pages_given_as_html_pair_by_their_articles_not_by_their_site_template()
 @settings(max_examples=15, deadline=None)
 @given(st.randoms(use_true_random=False))
 def test_scan_output_does_not_depend_on_input_order(rnd):
-    docs = _corpus()
+    docs = copies_corpus()
     expected = _result(docs)
     rnd.shuffle(docs)
     assert _result(docs) == expected
@@ -201,7 +191,7 @@ def test_directory_reader_uses_relative_ids_and_skips_binary(tmp_path):
 
 
 def test_char_shingles_configuration_works():
-    found = {(a, b): rel for a, b, rel, _, _ in _result(_corpus(), shingle_kind="char", shingle_size=7)}
+    found = {(a, b): rel for a, b, rel, _, _ in _result(copies_corpus(), shingle_kind="char", shingle_size=7)}
     assert found[("copy0", "doc0")] == "exact" and found[("doc0", "edit0")] == "near_duplicate"
     assert found[("copy0", "edit0")] == "near_duplicate"
 
@@ -214,7 +204,7 @@ def test_config_is_validated():
 
 
 def _bigger_corpus():
-    docs = _corpus()
+    docs = copies_corpus()
     for i in range(12, 400):
         docs.append(Document(f"n{i}", news_text(i, 6)))
     return docs

@@ -1,0 +1,149 @@
+import functools
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dedup import Detector, Document, DocumentSkipped, StreamIndex
+from dedup.index import GrowingBuckets
+
+from conftest import REWRITE, SEEDS, SOURCE, copies_corpus, news_text
+
+
+def _pairs(matches):
+    return {(m.a, m.b): (m.relation, m.source, round(m.similarity, 9)) for m in matches}
+
+
+def _seed_docs(seeds_dir):
+    return [Document(p.name, p.read_text()) for p in sorted(seeds_dir.iterdir())]
+
+
+def test_each_new_document_is_paired_with_the_earlier_ones():
+    index = Detector().stream()
+    found = {doc.id: [(m.a, m.b, m.relation) for m in index.add(doc.id, doc.text)] for doc in copies_corpus()}
+    assert found["doc0"] == [] and found["doc1"] == []
+    assert found["copy0"] == [("copy0", "doc0", "exact")]
+    assert found["edit0"] == [("copy0", "edit0", "near_duplicate"), ("doc0", "edit0", "near_duplicate")]
+    assert found["part1"] == [("doc1", "part1", "partial")]
+    assert index.report.pairs == {"exact": 1, "near_duplicate": 2, "partial": 1}
+    assert len(index) == index.report.documents_scanned == len(copies_corpus())
+
+
+@functools.lru_cache(maxsize=1)
+def _scanned():
+    """A detector that has scanned the seeds and the copies corpus with a third copy of one text,
+    the documents, and the scan's pairs."""
+    docs = _seed_docs(SEEDS) + copies_corpus()
+    docs.append(Document("copy0b", docs[-3].text))
+    det = Detector()
+    return det, docs, _pairs(det.scan(docs))
+
+
+def _groups(pairs):
+    """The connected components of pairs."""
+    group = {}
+    for a, b in pairs:
+        merged = group.get(a, {a}) | group.get(b, {b})
+        for member in merged:
+            group[member] = merged
+    return {frozenset(g) for g in group.values()}
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_with_a_scans_weights_a_stream_finds_the_scans_pairs_in_any_order(rnd):
+    det, docs, expected = _scanned()
+    assert expected[(REWRITE, SOURCE)][:2] == ("rewrite", SOURCE)
+    docs = list(docs)
+    rnd.shuffle(docs)
+    index = det.stream()
+    found = _pairs(itertools.chain.from_iterable(index.add(d.id, d.text) for d in docs))
+    # copies of one text are linked to the first to arrive, in a scan to the least id: the same groups
+    exact, expected_exact = ([k for k, v in pairs.items() if v[0] == "exact"] for pairs in (found, expected))
+    assert _groups(exact) == _groups(expected_exact) == {frozenset({"doc0", "copy0", "copy0b"})}
+    first = next(d.id for d in docs if d.id in ("doc0", "copy0", "copy0b"))
+    assert len(exact) == 2 and all(first in pair for pair in exact)
+    others = {k: v for k, v in found.items() if v[0] != "exact"}
+    assert others == {k: v for k, v in expected.items() if v[0] != "exact"} and len(others) == 5
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_without_weights_the_seeds_rewrite_is_found_as_it_arrives(seeds_dir, reverse):
+    docs = _seed_docs(seeds_dir)[:: -1 if reverse else 1]
+    index = StreamIndex()
+    found = [(d.id, m.a, m.b, m.relation, m.source) for d in docs for m in index.add(d.id, d.text)]
+    arrives_second = REWRITE if reverse else SOURCE
+    assert found == [(arrives_second, REWRITE, SOURCE, "rewrite", SOURCE)]
+    assert index.document_frequency.n_docs == 5  # learnt from the stream
+
+
+def test_query_checks_a_text_without_adding_it():
+    docs = copies_corpus()
+    index = Detector().stream()
+    for d in docs[:8]:
+        index.add(d.id, d.text)
+    (m,) = index.query(docs[8].text, doc_id="incoming")
+    assert (m.a, m.b, m.relation) == ("doc0", "incoming", "exact")
+    assert len(index) == 8 and index.report.documents_read == 8
+    assert [m.relation for m in index.query(docs[8].text)] == ["exact"]  # still not added
+    with pytest.raises(ValueError, match="doc3"):
+        index.query(docs[3].text, doc_id="doc3")
+
+
+def test_dates_name_the_source():
+    text = news_text(9)
+    index = Detector().stream()
+    index.add("late", text + " More.", published="2024-03-02")
+    (m,) = index.add("early", text, published="2024-03-01T08:00:00Z")
+    assert (m.source, m.direction_basis) == ("early", "published")
+    index.add("undated", news_text(10), published="last Tuesday")
+    assert index.report.unreadable_dates == 1
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("", "empty"), ("Too short.", "too_short"), ("\x00\x01binary", "binary"), (b"\x00\xff\xfe", "binary"),
+])
+def test_documents_a_scan_would_skip_raise_and_are_counted(text, reason):
+    index = Detector().stream()
+    with pytest.raises(DocumentSkipped) as caught:
+        index.add("bad", text)
+    assert caught.value.skipped.reason == reason
+    assert index.report.skipped == {reason: 1} and len(index) == 0
+    index.add("bad", news_text(1))  # the id was not taken
+    assert len(index) == 1
+
+
+def test_a_repeated_id_raises_and_leaves_the_index_as_it_was():
+    index = Detector().stream()
+    index.add("x", news_text(1))
+    with pytest.raises(DocumentSkipped, match="duplicate_id"):
+        index.add("x", news_text(1))
+    assert len(index) == 1 and index.report.skipped == {"duplicate_id": 1} and index.report.pairs == {}
+
+
+def test_a_bucket_larger_than_the_cap_gives_its_newest_members():
+    buckets = GrowingBuckets()
+    key = np.array([42], np.uint64)
+    for doc in range(5000):  # several sorted runs and fresh keys
+        buckets.add(doc, key if doc % 7 == 0 else np.array([doc + 1000], np.uint64))
+    assert buckets.members(key, max_bucket_size=3).tolist() == [4984, 4991, 4998]
+    assert len(buckets.members(key, max_bucket_size=10_000)) == len(range(0, 5000, 7))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 40), max_size=6), max_size=300), st.lists(st.integers(0, 45), max_size=8),
+       st.integers(1, 5))
+def test_growing_buckets_find_what_a_dict_of_lists_finds(adds, query, cap):
+    original, GrowingBuckets._FRESH_KEYS = GrowingBuckets._FRESH_KEYS, 16  # many runs and merges from few keys
+    try:
+        buckets, model = GrowingBuckets(), {}
+        for doc, keys in enumerate(adds):
+            buckets.add(doc, np.array(keys, np.uint64))
+            for k in keys:
+                model.setdefault(k, []).append(doc)
+        expected = sorted({d for k in query for d in model.get(k, [])[-cap:]})
+        assert buckets.members(np.array(query, np.uint64), cap).tolist() == expected
+    finally:
+        GrowingBuckets._FRESH_KEYS = original
