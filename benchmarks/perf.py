@@ -140,12 +140,67 @@ def bench_lsh(texts: list[str], repeat: int) -> dict:
     return out
 
 
+def bench_stream(texts: list[str], repeat: int) -> dict:
+    """Documents taken in order, each checked against the earlier ones, then indexed: dedup's
+    StreamIndex (sign, look up both LSH channels, verify and relate the candidates) one at a time
+    and in batches, against the usual loop over datasketch and rensa (MinHash of Python shingles,
+    LSH query, insert: candidates only, nothing verified)."""
+    from dedup import Detector
+
+    def dedup_one_at_a_time():
+        index = Detector().stream()
+        for i, t in enumerate(texts):
+            index.add(str(i), t)
+
+    def dedup_batches():
+        index = Detector().stream()
+        for lo in range(0, len(texts), 512):
+            index.add_many((str(i), t) for i, t in enumerate(texts[lo : lo + 512], lo))
+
+    runs = {"dedup StreamIndex.add, one at a time (verified)": dedup_one_at_a_time,
+            "dedup StreamIndex.add_many, batches of 512 (verified)": dedup_batches}
+    try:
+        from datasketch import MinHash, MinHashLSH
+
+        def datasketch_stream():
+            lsh = MinHashLSH(threshold=0.5, num_perm=128)
+            for i, t in enumerate(texts):
+                m = MinHash(num_perm=128)
+                m.update_batch([s.encode() for s in python_shingles(t)])
+                lsh.query(m)
+                lsh.insert(i, m)
+
+        runs["datasketch MinHash + MinHashLSH query/insert"] = datasketch_stream
+    except ImportError:
+        pass
+    try:
+        from rensa import RMinHash, RMinHashLSH
+
+        def rensa_stream():
+            lsh = RMinHashLSH(threshold=0.5, num_perm=128, num_bands=16)
+            for i, t in enumerate(texts):
+                m = RMinHash(num_perm=128, seed=1)
+                m.update(python_shingles(t))
+                lsh.query(m)
+                lsh.insert(i, m)
+
+        runs["rensa RMinHash + RMinHashLSH query/insert"] = rensa_stream
+    except ImportError:
+        pass
+    out = {}
+    for name, fn in runs.items():
+        rate, times = _median_rate(fn, len(texts), repeat)
+        out[name] = {"docs_per_s": rate, "seconds": times}
+    return out
+
+
 def perf(args) -> dict:
     texts = [record["text"] for record, _ in generate(args.docs, seed=args.seed, words=args.words)]
     workers = resolve_workers(args.workers)
     result = {
         "docs": len(texts), "words_per_doc": args.words, "repeat": args.repeat, "workers": workers,
         "signatures": bench_signatures(texts, args.repeat, workers), "lsh": bench_lsh(texts, args.repeat),
+        "stream": bench_stream(texts[: args.stream_docs], args.repeat),
     }
     lines = [f"signatures from raw text, {len(texts):,} docs of ~{args.words} words, median of {args.repeat}:", "",
              "| system | docs/s | MB/s | dedup signatures (1 process) is x faster |", "|---|---|---|---|"]
@@ -154,6 +209,10 @@ def perf(args) -> dict:
     lines += ["", "LSH (threshold 0.5, 128 permutations), build + query every document:", "",
               "| system | docs/s |", "|---|---|"]
     for name, r in result["lsh"].items():
+        lines.append(f"| {name} | {r['docs_per_s']:,.0f} |")
+    lines += ["", f"documents in order, each checked against the earlier ones then indexed (first {args.stream_docs:,}):",
+              "", "| system | docs/s |", "|---|---|"]
+    for name, r in result["stream"].items():
         lines.append(f"| {name} | {r['docs_per_s']:,.0f} |")
     print("\n".join(lines))
     if args.json:
@@ -334,6 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--workers", type=int, default=0)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--stream-docs", type=int, default=5_000, help="documents for the one-at-a-time loop")
     p.add_argument("--json")
     p.set_defaults(func=perf)
     s = sub.add_parser("scaling", help="end-to-end scans of growing generated corpora")

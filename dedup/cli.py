@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import dataclasses
 import errno
+import itertools
 import shutil
 import signal
 import sys
@@ -26,7 +27,7 @@ from dedup.io import DEFAULT_DATE_FIELDS, read_paths, read_text_file
 from dedup.normalize import BinaryInputError
 from dedup.parallel import WorkerDied, keep_freed_buffers, resolve_workers
 from dedup.relate import is_shared_quotation
-from dedup.types import Document, DocumentSkipped, Match, ScanReport, Skipped
+from dedup.types import Document, Match, ScanReport, Skipped
 
 
 def _config_args(parser: argparse.ArgumentParser) -> None:
@@ -156,20 +157,23 @@ def _write_stream(args: argparse.Namespace) -> int:
     index = det.stream()
     report = index.report
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    # files are taken a batch at a time (signed and verified together); stdin a line at a time, so
+    # that a pair is out as soon as its second document is in
+    batch_size = 1 if "-" in args.paths else det.config.batch_size
     try:
-        for item in _read(args.paths, args):
+        batch: list[Document] = []
+        for item in itertools.chain(_read(args.paths, args), [None]):
             if isinstance(item, Skipped):  # a record the reader could not take
                 report.documents_read += 1
                 report.skip(item)
                 continue
-            try:
-                matches = index.add(item.id, item.text, item.published)
-            except DocumentSkipped:
-                continue  # counted in the report
-            for match in matches:
-                out.write(orjson.dumps(match.to_dict()).decode() + "\n")
-            if matches:
-                out.flush()  # a pair is out as soon as its second document is in
+            if item is not None:
+                batch.append(item)
+            if batch and (len(batch) >= batch_size or item is None):
+                for match in index.add_many(batch):
+                    out.write(orjson.dumps(match.to_dict()).decode() + "\n")
+                out.flush()
+                batch = []
     except KeyboardInterrupt:
         report.interrupted = True
     finally:

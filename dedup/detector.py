@@ -34,7 +34,7 @@ from dedup.parallel import Executor, WorkerDied, release_memory
 from dedup.shingle import content_stems
 from dedup.store import ArrayStore, BandKeyStore, IdStore, SegmentSlice, TextStore, save_npy
 from dedup.stream import StreamIndex
-from dedup.types import Cluster, Document, Match, ScanReport, Skipped
+from dedup.types import Cluster, Document, Match, ScanReport, Skipped, as_document
 from dedup.verify import prepare, shingle_batch
 
 Progress = Callable[[str, int], None]
@@ -110,7 +110,7 @@ class Detector:
 
     def fit(self, docs: Iterable[Document | tuple | str]) -> "Detector":
         """Learn content-word document frequencies from a corpus, to weight sentence alignment in compare()."""
-        texts = [d if isinstance(d, str) else _as_document(d).text for d in docs]
+        texts = [d if isinstance(d, str) else as_document(d).text for d in docs]
         cfg = self.config
         for lo in range(0, len(texts), cfg.batch_size):
             batch, _, _ = shingle_batch([clean_text(t) for t in texts[lo : lo + cfg.batch_size]], cfg)
@@ -208,7 +208,7 @@ class Detector:
                 report.skip(item)
                 continue
             try:
-                doc = _as_document(item)
+                doc = as_document(item)
             except (TypeError, ValueError) as e:
                 report.skip(Skipped(repr(item)[:80], "invalid_record", str(e)))
                 continue
@@ -435,12 +435,3 @@ def _expand_groups(pairs: np.ndarray, representative: np.ndarray) -> np.ndarray:
     for i, j in pairs[has_group[pairs[:, 0]] | has_group[pairs[:, 1]]].tolist():
         out.append(np.array([(x, y) for x in members.get(i, [i]) for y in members.get(j, [j])], np.int64))
     return np.sort(np.concatenate(out), axis=1)
-
-
-def _as_document(item) -> Document:
-    if isinstance(item, tuple) and 2 <= len(item) <= 4:
-        doc = Document(*item)
-        return doc if isinstance(doc.id, str) else doc._replace(id=str(doc.id))
-    if isinstance(item, dict) and "id" in item and "text" in item:
-        return Document(str(item["id"]), item["text"], item.get("published"), item.get("url"))
-    raise TypeError("expected Document, (id, text[, published[, url]]) or a dict with 'id' and 'text'")

@@ -155,16 +155,15 @@ def unique_pairs(pairs: np.ndarray) -> np.ndarray:
 
 
 class GrowingBuckets:
-    """LSH buckets filled a document at a time, for an index that takes documents as they arrive.
+    """LSH buckets filled as documents arrive, for an index that takes them a batch at a time.
 
     Keys (each document's band keys) go into sorted runs, merged as they grow so that each key is
     moved O(log n) times: 12 bytes a key and binary searches, not a dict entry per key.
 
     >>> buckets = GrowingBuckets()
-    >>> buckets.add(0, np.array([5, 9], np.uint64))
-    >>> buckets.add(1, np.array([9, 7], np.uint64))
-    >>> buckets.members(np.array([9, 8], np.uint64), max_bucket_size=64).tolist()
-    [0, 1]
+    >>> buckets.add(np.array([0, 1]), np.array([[5, 9], [9, 7]], np.uint64))
+    >>> buckets.members(np.array([[9, 8]], np.uint64), max_bucket_size=64, before=np.array([2])).tolist()
+    [[0, 0], [0, 1]]
     """
 
     _FRESH_KEYS = 1 << 12  # keys held unsorted before they become a run
@@ -174,9 +173,10 @@ class GrowingBuckets:
         self._fresh: list[tuple[np.ndarray, np.ndarray]] = []
         self._fresh_size = 0
 
-    def add(self, doc: int, keys: np.ndarray) -> None:
-        self._fresh.append((np.asarray(keys, np.uint64), np.full(len(keys), doc, np.int32)))
-        self._fresh_size += len(keys)
+    def add(self, docs: np.ndarray, keys: np.ndarray) -> None:
+        """Put documents ``docs`` (m,) in the buckets of their keys (m, k)."""
+        self._fresh.append((np.asarray(keys, np.uint64).ravel(), np.repeat(np.asarray(docs, np.int32), keys.shape[1])))
+        self._fresh_size += keys.size
         if self._fresh_size >= self._FRESH_KEYS:
             run = self._sorted_fresh()
             self._fresh, self._fresh_size = [], 0
@@ -187,22 +187,27 @@ class GrowingBuckets:
     def _sorted_fresh(self) -> tuple[np.ndarray, np.ndarray]:
         return _sorted_run(*(np.concatenate(parts) for parts in zip(*self._fresh)))
 
-    def members(self, keys: np.ndarray, max_bucket_size: int) -> np.ndarray:
-        """Sorted distinct documents in the buckets of ``keys``; of a bucket larger than
-        ``max_bucket_size`` (a template, a mass copy), its newest ``max_bucket_size`` documents."""
-        runs = self._runs + ([self._sorted_fresh()] if self._fresh else [])
+    def members(self, keys: np.ndarray, max_bucket_size: int, before: np.ndarray) -> np.ndarray:
+        """Sorted distinct pairs (row, document): the documents less than ``before[row]`` in the
+        buckets of the keys (m, k) of each row; of a bucket with more such documents than
+        ``max_bucket_size`` (a template, a mass copy), its newest ``max_bucket_size``."""
+        width, keys = keys.shape[1], np.asarray(keys, np.uint64).ravel()
+        by_key = np.argsort(keys)  # sorted needles: a run is searched in order, not at random
+        sorted_keys = keys[by_key]
         key_of, docs = [], []
-        for run_keys, run_docs in runs:
-            lo, hi = np.searchsorted(run_keys, keys, "left"), np.searchsorted(run_keys, keys, "right")
-            key_of.append(np.repeat(np.arange(len(keys)), hi - lo))
+        for run_keys, run_docs in self._runs + ([self._sorted_fresh()] if self._fresh else []):
+            lo, hi = np.searchsorted(run_keys, sorted_keys, "left"), np.searchsorted(run_keys, sorted_keys, "right")
+            key_of.append(np.repeat(by_key, hi - lo))
             docs.append(run_docs[ranges(lo, hi - lo)])
         if not docs:
-            return np.zeros(0, np.int64)
+            return np.zeros((0, 2), np.int64)
         key_of, found = np.concatenate(key_of), np.concatenate(docs).astype(np.int64)
+        earlier = found < np.asarray(before, np.int64)[key_of // width]
+        key_of, found = key_of[earlier], found[earlier]
         order = np.lexsort((-found, key_of))  # by key, newest first
         key_of, found = key_of[order], found[order]
-        starts = np.searchsorted(key_of, key_of, "left")
-        return unique(found[np.arange(len(found)) - starts < max_bucket_size])
+        newest = np.arange(len(found)) - np.searchsorted(key_of, key_of, "left") < max_bucket_size
+        return unique_pairs(np.stack((key_of[newest] // width, found[newest]), axis=1))
 
 
 def _sorted_run(keys: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

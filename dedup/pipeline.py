@@ -80,6 +80,42 @@ def too_short(cfg: DedupConfig, doc_id: str, n_tokens: int) -> Skipped | None:
     return None
 
 
+@dataclass
+class SignedTexts:
+    """What signing gives for a batch of accepted records: those long enough to keep (``kept``,
+    positions in the batch) with their fingerprints, copy sketches and band keys, content words
+    and distinct content stems; and the others as skips."""
+
+    kept: np.ndarray
+    skipped: list[Skipped]
+    fingerprints: np.ndarray
+    copy_sketches: np.ndarray
+    copy_keys: np.ndarray
+    content_words: np.ndarray
+    stem_offsets: np.ndarray
+    stems: np.ndarray
+
+
+def sign_texts(cfg: DedupConfig, accepted: list[tuple[str, str, datetime | None]]) -> SignedTexts:
+    """Tokenize, shingle and sign the clean texts of accepted records (:func:`accept_record`)."""
+    bands, rows = copy_bands(cfg)
+    if not accepted:
+        return SignedTexts(np.zeros(0, np.int64), [], np.zeros(0, np.uint64), np.zeros((0, cfg.num_perm), np.uint8),
+                           np.zeros((0, bands), np.uint64), np.zeros(0, np.int64), np.zeros(1, np.int64),
+                           np.zeros(0, np.uint64))
+    batch, offsets, shingles = shingle_batch([text for _, text, _ in accepted], cfg, detail=False)
+    token_counts = np.diff(batch.offsets)
+    skipped = [s for (doc_id, _, _), n in zip(accepted, token_counts.tolist())
+               if (s := too_short(cfg, doc_id, n)) is not None]
+    kept = np.flatnonzero(token_counts >= max(cfg.min_tokens, 1))
+    signatures = sign(offsets, shingles, cfg.num_perm, cfg.seed)[kept]
+    stem_offsets, stems = content_stems(batch)
+    content_words = np.diff(stem_offsets)[kept]
+    stem_offsets, stems = distinct_per_segment(stem_offsets, stems, kept)
+    return SignedTexts(kept, skipped, fingerprints(batch.hash, batch.offsets)[kept], low_bytes(signatures),
+                       band_keys(signatures, bands, rows), content_words, stem_offsets, stems)
+
+
 def sign_records(cfg: DedupConfig, records: list[Record], spool: Spool) -> SignedBatch:
     """Pass 1: check, clean, tokenize, shingle and sign a batch of records."""
     out = SignedBatch()
@@ -87,31 +123,15 @@ def sign_records(cfg: DedupConfig, records: list[Record], spool: Spool) -> Signe
     for record in records:
         checked = accept_record(cfg, record)
         (out.skipped.append if isinstance(checked, Skipped) else accepted.append)(checked)
-    bands, rows = copy_bands(cfg)
-    if not accepted:
-        out.texts = spool.write_texts([])
-        out.stems = spool.write_segments(np.zeros(1, np.int64), np.zeros(0, np.uint64))
-        out.copy_sketches = np.zeros((0, cfg.num_perm), np.uint8)
-        out.copy_keys = np.zeros((0, bands), np.uint64)
-        return out
-    batch, offsets, shingles = shingle_batch([text for _, text, _ in accepted], cfg, detail=False)
-    token_counts = np.diff(batch.offsets)
-    for (doc_id, _, _), n in zip(accepted, token_counts.tolist()):
-        if (skipped := too_short(cfg, doc_id, n)) is not None:
-            out.skipped.append(skipped)
-    kept = np.flatnonzero(token_counts >= max(cfg.min_tokens, 1))
-    out.ids = [accepted[i][0] for i in kept]
-    out.texts = spool.write_texts([accepted[i][1] for i in kept])
-    out.published = [accepted[i][2] for i in kept]
-    out.fingerprints = fingerprints(batch.hash, batch.offsets)[kept]
-    signatures = sign(offsets, shingles, cfg.num_perm, cfg.seed)[kept]
-    out.copy_sketches = low_bytes(signatures)
-    out.copy_keys = band_keys(signatures, bands, rows)
-    stem_offsets, stems = content_stems(batch)
-    out.content_words = np.diff(stem_offsets)[kept]
-    stem_offsets, stems = distinct_per_segment(stem_offsets, stems, kept)
-    out.stems = spool.write_segments(stem_offsets, stems)
-    out.stem_tally = tally(stems)
+    signed = sign_texts(cfg, accepted)
+    out.skipped += signed.skipped
+    out.ids = [accepted[i][0] for i in signed.kept]
+    out.texts = spool.write_texts([accepted[i][1] for i in signed.kept])
+    out.published = [accepted[i][2] for i in signed.kept]
+    out.fingerprints, out.copy_sketches, out.copy_keys = signed.fingerprints, signed.copy_sketches, signed.copy_keys
+    out.content_words = signed.content_words
+    out.stems = spool.write_segments(signed.stem_offsets, signed.stems)
+    out.stem_tally = tally(signed.stems)
     return out
 
 

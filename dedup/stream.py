@@ -1,8 +1,9 @@
 """An index that grows as documents arrive: each new one is checked against those already in it.
 
-For a feed or a crawl that cannot wait for the whole corpus. A document goes through the scan's
-stages as it comes (normalize, shingle, sign), is looked up in both LSH channels, and its
-candidates are verified and related exactly as a scan does it.
+For a feed or a crawl that cannot wait for the whole corpus. Documents go through the scan's
+stages as they come (normalize, shingle, sign), are looked up in both LSH channels, and their
+candidates are verified and related exactly as a scan does it. ``add_many`` takes a batch at once
+(signed, looked up and verified together) with the result of adding its documents in turn.
 
 >>> from dedup import Detector
 >>> index = Detector().stream()
@@ -19,57 +20,38 @@ the detector was fitted on or last scanned, and then the pairs found over a stre
 pairs, whatever the order of arrival, with two differences: copies of one text are linked to the
 first that arrived (a scan links them to the one with the least id), and a new document meets the
 newest ``max_bucket_size`` members of a larger LSH bucket (a scan links such a bucket as a chain).
-Without one, they are learnt from the documents added so far, and a stem that becomes common later
-keeps its place in earlier signatures.
+Without one, they are learnt from the documents as they are added (by ``add_many``, a batch at a
+time), and a stem that becomes common later keeps its place in earlier signatures.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import datetime
+from typing import Iterable
 
 import numpy as np
 
 from dedup import pipeline
-from dedup.arrays import unique
 from dedup.config import DedupConfig
-from dedup.frequency import DocumentFrequency
-from dedup.index import GrowingBuckets, band_keys
+from dedup.frequency import DocumentFrequency, tally
+from dedup.index import GrowingBuckets
 from dedup.io import parse_date
-from dedup.shingle import content_stems
-from dedup.sign import low_bytes, sign
-from dedup.types import DocumentSkipped, Match, ScanReport, Skipped
-from dedup.verify import fingerprints, prepare, shingle_batch
-
-
-@dataclass(frozen=True)
-class _Signed:
-    """What the index keeps of a document, and looks it up by."""
-
-    id: str
-    text: str  # clean
-    published: datetime | None
-    fingerprint: int
-    copy_sketch: np.ndarray  # low bytes of the copy signature
-    copy_keys: np.ndarray
-    content_words: int
-    rare_sketch: np.ndarray
-    rare_keys: np.ndarray
-    rare_count: int
+from dedup.types import Document, DocumentSkipped, Match, ScanReport, Skipped, as_document
+from dedup.verify import prepare
 
 
 class _Rows:
-    """Rows appended one at a time into an array that doubles when full."""
+    """Rows appended in batches into an array that doubles when full."""
 
     def __init__(self, shape: tuple[int, ...], dtype) -> None:
         self._data, self._n = np.zeros((16, *shape), dtype), 0
 
-    def append(self, row) -> None:
-        if self._n == len(self._data):
+    def extend(self, rows: np.ndarray) -> None:
+        while self._n + len(rows) > len(self._data):
             self._data = np.concatenate((self._data, np.zeros_like(self._data)))
-        self._data[self._n] = row
-        self._n += 1
+        self._data[self._n : self._n + len(rows)] = rows
+        self._n += len(rows)
 
     def __getitem__(self, rows: np.ndarray) -> np.ndarray:
         return self._data[: self._n][rows]
@@ -94,10 +76,8 @@ class StreamIndex:
         self._rare_sketches = _Rows((cfg.rewrite_num_perm,), np.uint8)
         self._rare_counts = _Rows((), np.int64)
         self._first_with: dict[int, int] = {}  # text fingerprint -> first document with it
-        self._copies: dict[int, list[int]] = {}  # first document -> every document with its text
+        self._copies: dict[int, list[int]] = {}  # first document -> every document with its text, in order
         self._copy_buckets, self._rare_buckets = GrowingBuckets(), GrowingBuckets()
-        self._copy_bands = pipeline.copy_bands(cfg)
-        self._rare_bands = pipeline.rewrite_bands(cfg)
 
     def __len__(self) -> int:
         return len(self._docs)
@@ -106,102 +86,158 @@ class StreamIndex:
         """The related pairs of a new document with those added before it, sorted by (a, b); the
         document is then added. Raises :class:`~dedup.types.DocumentSkipped` (counted in
         ``report``) for a repeated id or a document that a scan would skip."""
-        started = time.perf_counter()
-        self.report.documents_read += 1
-        date = parse_date(published)
-        if date is None and published not in (None, ""):
-            self.report.unreadable_dates += 1
-        try:
-            if doc_id in self._position:
-                raise DocumentSkipped(Skipped(doc_id, "duplicate_id", "an earlier document has this id"))
-            signed = self._sign(doc_id, text, date, learn=self._learns_weights)
-        except DocumentSkipped as e:
-            self.report.skip(e.skipped)
-            raise
-        matches = self._matches(signed)
-        self._insert(signed)
-        for m in matches:
-            self.report.pairs[m.relation] = self.report.pairs.get(m.relation, 0) + 1
-        self.report.seconds += time.perf_counter() - started
+        matches, skipped = self._add([(doc_id, text, published)])
+        if skipped:
+            raise DocumentSkipped(skipped[0])
         return matches
+
+    def add_many(self, docs: Iterable[Document | tuple | dict]) -> list[Match]:
+        """:meth:`add` of each document in turn, as one batch: the pairs each makes with those
+        before it, in order of arrival. A document that add() would refuse is counted in
+        ``report`` (and its examples) and left out."""
+        records, invalid = [], []
+        for item in docs:
+            try:
+                records.append(as_document(item)[:3])
+            except (TypeError, ValueError) as e:
+                invalid.append(Skipped(repr(item)[:80], "invalid_record", str(e)))
+        self.report.documents_read += len(invalid)
+        for skipped in invalid:
+            self.report.skip(skipped)
+        return self._add(records)[0]
 
     def query(self, text: str | bytes, published: datetime | str | None = None, doc_id: str = "query") -> list[Match]:
         """The related pairs of a text with the documents added so far, without adding it (nor
         counting it). Raises :class:`~dedup.types.DocumentSkipped` for a text a scan would skip."""
         if doc_id in self._position:
             raise ValueError(f"{doc_id!r} is the id of an added document")
-        return self._matches(self._sign(doc_id, text, parse_date(published), learn=False))
-
-    def _sign(self, doc_id: str, text: str | bytes, published: datetime | None, learn: bool) -> _Signed:
-        cfg = self.config
-        accepted = pipeline.accept_record(cfg, (doc_id, text, published))
+        accepted = pipeline.accept_record(self.config, (doc_id, text, parse_date(published)))
         if isinstance(accepted, Skipped):
             raise DocumentSkipped(accepted)
-        clean = accepted[1]
-        batch, offsets, shingles = shingle_batch([clean], cfg, detail=False)
-        if (skipped := pipeline.too_short(cfg, doc_id, int(batch.offsets[1]))) is not None:
-            raise DocumentSkipped(skipped)
-        signature = sign(offsets, shingles, cfg.num_perm, cfg.seed)
-        stem_offsets, stems = content_stems(batch)
-        stems = unique(stems)
-        one = np.array([0, len(stems)])
-        if learn:
-            self.document_frequency.add(one, stems)
-        rare_sketch, rare_keys, rare_count = pipeline.rare_stem_index(cfg, self.document_frequency, one, stems)
-        return _Signed(doc_id, clean, published, int(fingerprints(batch.hash, batch.offsets)[0]),
-                       low_bytes(signature)[0], band_keys(signature, *self._copy_bands)[0],
-                       int(stem_offsets[1]), rare_sketch[0], rare_keys[0], int(rare_count[0]))
+        signed = pipeline.sign_texts(self.config, [accepted])
+        if signed.skipped:
+            raise DocumentSkipped(signed.skipped[0])
+        rare = pipeline.rare_stem_index(self.config, self.document_frequency, signed.stem_offsets, signed.stems)
+        first = self._first_with.get(int(signed.fingerprints[0]), -1)  # an added document with its text
+        pairs = self._candidates(signed, rare, np.array([len(self)]), np.array([first]))
+        return self._verify(pairs, [accepted])
 
-    def _passes(self, channel: str, signed: _Signed, rows: np.ndarray) -> np.ndarray:
-        """Whether the channel's sketch estimate makes each of ``rows`` a candidate for ``signed``."""
-        if channel == "copy":
-            sketches, counts = np.vstack((signed.copy_sketch, self._copy_sketches[rows])), None
-        else:
-            sketches = np.vstack((signed.rare_sketch, self._rare_sketches[rows]))
-            counts = np.concatenate(([signed.rare_count], self._rare_counts[rows]))
-        pairs = np.stack((np.zeros(len(rows), np.int64), np.arange(1, len(rows) + 1)), axis=1)
-        return pipeline.is_candidate(self.config, channel, sketches, counts, pairs)
+    def _add(self, records: list[tuple]) -> tuple[list[Match], list[Skipped]]:
+        started = time.perf_counter()
+        cfg, report = self.config, self.report
+        report.documents_read += len(records)
+        accepted, skipped, ids = [], [], set()
+        for doc_id, text, published in records:
+            date = parse_date(published)
+            if date is None and published not in (None, ""):
+                report.unreadable_dates += 1
+            if doc_id in self._position or doc_id in ids:
+                skipped.append(Skipped(doc_id, "duplicate_id", "an earlier document has this id"))
+                continue
+            ids.add(doc_id)
+            checked = pipeline.accept_record(cfg, (doc_id, text, date))
+            (skipped.append if isinstance(checked, Skipped) else accepted.append)(checked)
+        signed = pipeline.sign_texts(cfg, accepted)
+        skipped += signed.skipped
+        for s in skipped:
+            report.skip(s)
+        if self._learns_weights:
+            self.document_frequency.add_tally(*tally(signed.stems), len(signed.kept))
+        rare = pipeline.rare_stem_index(cfg, self.document_frequency, signed.stem_offsets, signed.stems)
+        kept = [accepted[i] for i in signed.kept]
+        positions = len(self) + np.arange(len(kept))
+        firsts = self._insert(kept, signed, rare, positions)
+        pairs = self._candidates(signed, rare, positions, firsts)
+        matches = self._verify(pairs, kept)
+        for m in matches:
+            report.pairs[m.relation] = report.pairs.get(m.relation, 0) + 1
+        report.seconds += time.perf_counter() - started
+        return matches, skipped
 
-    def _matches(self, signed: _Signed) -> list[Match]:
+    def _insert(self, kept: list[tuple], signed: pipeline.SignedTexts, rare: tuple, positions: np.ndarray) -> np.ndarray:
+        """Add signed documents at ``positions``; the first document with each one's text (itself
+        when it is the first, and then it goes into the LSH buckets)."""
         cfg = self.config
-        # LSH buckets hold the first document of each text; the others with its text come with it
-        found = self._copy_buckets.members(signed.copy_keys, cfg.max_bucket_size)
-        found = [found[self._passes("copy", signed, found)]]
-        if cfg.detect_rewrites and signed.content_words >= cfg.rare_stem_min_words:
-            rare = self._rare_buckets.members(signed.rare_keys, cfg.max_bucket_size)
-            found.append(rare[self._passes("rewrite", signed, rare)])
-        # an exact copy is linked to the first document with its text, as a scan links it to the one
-        # with the least id: a group of k copies makes k - 1 pairs, not k(k - 1) / 2
-        first = self._first_with.get(signed.fingerprint)
-        firsts = unique(np.concatenate(found).astype(np.int64)).tolist()
-        candidates = {k for f in firsts if f != first for k in self._copies.get(f, [f])}
-        candidates = np.array(sorted(candidates | ({first} if first is not None else set())), np.int64)
-        self.report.candidates += len(candidates)
-        if not len(candidates):
-            return []
-        try_rewrite = (self._passes("rewrite", signed, candidates) if cfg.detect_rewrites
-                       else np.zeros(len(candidates), bool))
-        new, old = -1, candidates.tolist()
-        ids, texts, published = zip(*(self._docs[k] for k in old))
-        docs = dict(zip([new, *old], prepare([signed.text, *texts], cfg)))
-        ids = dict(zip([new, *old], [signed.id, *ids]))
-        published = dict(zip([new, *old], [signed.published, *published]))
-        pairs = [(k, new, r) if ids[k] < signed.id else (new, k, r) for k, r in zip(old, try_rewrite.tolist())]
-        matches = pipeline.verify_pairs(cfg, self.document_frequency, docs, pairs, ids, published)
-        return sorted((m for m in matches if m.relation is not None), key=lambda m: (m.a, m.b))
+        firsts = np.array([self._first_with.setdefault(fp, k) for fp, k in
+                           zip(signed.fingerprints.tolist(), positions.tolist())], np.int64)
+        for k, first in zip(positions.tolist(), firsts.tolist()):
+            if first != k:
+                self._copies.setdefault(first, [first]).append(k)
+        for (doc_id, text, published), k in zip(kept, positions.tolist()):
+            self._position[doc_id] = k
+            self._docs.append((doc_id, text, published))
+        rare_sketches, rare_keys, rare_counts = rare
+        self._copy_sketches.extend(signed.copy_sketches)
+        self._rare_sketches.extend(rare_sketches)
+        self._rare_counts.extend(rare_counts)
+        self.report.documents_scanned += len(kept)
+        new = firsts == positions
+        self._copy_buckets.add(positions[new], signed.copy_keys[new])
+        if cfg.detect_rewrites:
+            rewritable = new & (signed.content_words >= cfg.rare_stem_min_words)
+            self._rare_buckets.add(positions[rewritable], rare_keys[rewritable])
+        return firsts
 
-    def _insert(self, signed: _Signed) -> None:
-        k = len(self._docs)
-        self._position[signed.id] = k
-        self._docs.append((signed.id, signed.text, signed.published))
-        self._copy_sketches.append(signed.copy_sketch)
-        self._rare_sketches.append(signed.rare_sketch)
-        self._rare_counts.append(signed.rare_count)
-        self.report.documents_scanned += 1
-        first = self._first_with.setdefault(signed.fingerprint, k)
-        if first != k:
-            self._copies.setdefault(first, [first]).append(k)
-            return
-        self._copy_buckets.add(k, signed.copy_keys)
-        if self.config.detect_rewrites and signed.content_words >= self.config.rare_stem_min_words:
-            self._rare_buckets.add(k, signed.rare_keys)
+    def _candidates(self, signed: pipeline.SignedTexts, rare: tuple, positions: np.ndarray,
+                    firsts: np.ndarray) -> np.ndarray:
+        """(row, document, try_rewrite) of each candidate pair of the signed rows, at
+        ``positions``, with earlier documents; ``firsts`` are the rows' first documents with
+        their texts (-1: none)."""
+        cfg = self.config
+        rare_sketches, rare_keys, rare_counts = rare
+        found = self._copy_buckets.members(signed.copy_keys, cfg.max_bucket_size, positions)
+        found = [found[self._passes("copy", signed.copy_sketches, None, found)]]
+        if cfg.detect_rewrites:
+            rows = np.flatnonzero(signed.content_words >= cfg.rare_stem_min_words)
+            pairs = self._rare_buckets.members(rare_keys[rows], cfg.max_bucket_size, positions[rows])
+            pairs[:, 0] = rows[pairs[:, 0]]
+            found.append(pairs[self._passes("rewrite", rare_sketches, rare_counts, pairs)])
+        # the LSH buckets hold the first document with each text, which brings the others with it;
+        # a copy is linked to the first with its own text only, as a scan links it to the one with
+        # the least id: k copies of a text make k - 1 pairs, not k(k - 1) / 2
+        candidates = set()
+        for row, first in np.unique(np.concatenate(found), axis=0).tolist():
+            if first != firsts[row]:
+                candidates.update((row, k) for k in self._copies.get(first, [first]) if k < positions[row])
+        candidates.update((row, int(first)) for row, first in enumerate(firsts.tolist())
+                          if first not in (-1, positions[row]))
+        pairs = np.array(sorted(candidates), np.int64).reshape(-1, 2)
+        self.report.candidates += len(pairs)
+        try_rewrite = (self._passes("rewrite", rare_sketches, rare_counts, pairs) if cfg.detect_rewrites
+                       else np.zeros(len(pairs), bool))
+        return np.column_stack((pairs, try_rewrite))
+
+    def _passes(self, channel: str, sketches: np.ndarray, counts: np.ndarray | None, pairs: np.ndarray) -> np.ndarray:
+        """Whether the channel's sketch estimate makes each (row, document) pair a candidate;
+        ``sketches`` and ``counts`` are the rows'."""
+        rows, docs = pairs[:, 0], pairs[:, 1]
+        if channel == "copy":
+            stored, both_counts = self._copy_sketches[docs], None
+        else:
+            stored, both_counts = self._rare_sketches[docs], np.concatenate((counts[rows], self._rare_counts[docs]))
+        both = np.vstack((sketches[rows], stored))  # the pairs' rows, then their documents
+        local = np.stack((np.arange(len(pairs)), len(pairs) + np.arange(len(pairs))), axis=1)
+        return pipeline.is_candidate(self.config, channel, both, both_counts, local)
+
+    def _verify(self, pairs: np.ndarray, rows: list[tuple]) -> list[Match]:
+        """The related ones of the candidate pairs (row, document, try_rewrite), rows being
+        (id, clean text, date) records, in order of rows, then of (a, b)."""
+        if not len(pairs):
+            return []
+        # documents are numbered by position, rows (not yet added, or a query) by -1 - row
+        records = {-1 - r: rows[r] for r in np.unique(pairs[:, 0]).tolist()}
+        records.update((k, self._docs[k]) for k in np.unique(pairs[:, 1]).tolist())
+        keys = list(records)
+        docs = {}
+        for lo in range(0, len(keys), self.config.batch_size):
+            chunk = keys[lo : lo + self.config.batch_size]
+            docs.update(zip(chunk, prepare([records[k][1] for k in chunk], self.config)))
+        ids = {k: r[0] for k, r in records.items()}
+        published = {k: r[2] for k, r in records.items()}
+        ordered = []
+        for row, k, try_rewrite in pairs.tolist():
+            new = -1 - row
+            ordered.append((k, new, bool(try_rewrite)) if ids[k] < ids[new] else (new, k, bool(try_rewrite)))
+        matches = pipeline.verify_pairs(self.config, self.document_frequency, docs, ordered, ids, published)
+        found = [(row, m) for row, m in zip(pairs[:, 0].tolist(), matches) if m.relation is not None]
+        return [m for _, m in sorted(found, key=lambda item: (item[0], item[1].a, item[1].b))]

@@ -19,6 +19,16 @@ class Document(NamedTuple):
     url: str | None = None
 
 
+def as_document(item) -> Document:
+    """A Document from a Document, an (id, text[, published[, url]]) tuple or a dict with 'id' and 'text'."""
+    if isinstance(item, tuple) and 2 <= len(item) <= 4:
+        doc = Document(*item)
+        return doc if isinstance(doc.id, str) else doc._replace(id=str(doc.id))
+    if isinstance(item, dict) and "id" in item and "text" in item:
+        return Document(str(item["id"]), item["text"], item.get("published"), item.get("url"))
+    raise TypeError("expected Document, (id, text[, published[, url]]) or a dict with 'id' and 'text'")
+
+
 @dataclass(frozen=True)
 class Skipped:
     """An input record that was not scanned, and why (counted in the scan report)."""
