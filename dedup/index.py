@@ -166,26 +166,22 @@ class GrowingBuckets:
     [[0, 0], [0, 1]]
     """
 
-    _FRESH_KEYS = 1 << 12  # keys held unsorted before they become a run
+    _FRESH_KEYS = 1 << 12  # keys in the newest run, kept sorted by insertion, before it joins the others
 
     def __init__(self) -> None:
         self._runs: list[tuple[np.ndarray, np.ndarray]] = []  # (sorted keys, their documents), largest first
-        self._fresh: list[tuple[np.ndarray, np.ndarray]] = []
-        self._fresh_size = 0
+        self._fresh = (np.zeros(0, np.uint64), np.zeros(0, np.int32))
 
     def add(self, docs: np.ndarray, keys: np.ndarray) -> None:
         """Put documents ``docs`` (m,) in the buckets of their keys (m, k)."""
-        self._fresh.append((np.asarray(keys, np.uint64).ravel(), np.repeat(np.asarray(docs, np.int32), keys.shape[1])))
-        self._fresh_size += keys.size
-        if self._fresh_size >= self._FRESH_KEYS:
-            run = self._sorted_fresh()
-            self._fresh, self._fresh_size = [], 0
+        new = _sorted_run(np.asarray(keys, np.uint64).ravel(), np.repeat(np.asarray(docs, np.int32), keys.shape[1]))
+        at = np.searchsorted(self._fresh[0], new[0], "right")  # after equal keys: arrival order within a bucket
+        self._fresh = (np.insert(self._fresh[0], at, new[0]), np.insert(self._fresh[1], at, new[1]))
+        if len(self._fresh[0]) >= self._FRESH_KEYS:
+            run, self._fresh = self._fresh, (np.zeros(0, np.uint64), np.zeros(0, np.int32))
             while self._runs and len(self._runs[-1][0]) <= len(run[0]):
                 run = _sorted_run(*(np.concatenate(parts) for parts in zip(self._runs.pop(), run)))
             self._runs.append(run)
-
-    def _sorted_fresh(self) -> tuple[np.ndarray, np.ndarray]:
-        return _sorted_run(*(np.concatenate(parts) for parts in zip(*self._fresh)))
 
     def members(self, keys: np.ndarray, max_bucket_size: int, before: np.ndarray) -> np.ndarray:
         """Sorted distinct pairs (row, document): the documents less than ``before[row]`` in the
@@ -195,7 +191,7 @@ class GrowingBuckets:
         by_key = np.argsort(keys)  # sorted needles: a run is searched in order, not at random
         sorted_keys = keys[by_key]
         key_of, docs = [], []
-        for run_keys, run_docs in self._runs + ([self._sorted_fresh()] if self._fresh else []):
+        for run_keys, run_docs in [*self._runs, self._fresh]:
             lo, hi = np.searchsorted(run_keys, sorted_keys, "left"), np.searchsorted(run_keys, sorted_keys, "right")
             key_of.append(np.repeat(by_key, hi - lo))
             docs.append(run_docs[ranges(lo, hi - lo)])

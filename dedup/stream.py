@@ -62,7 +62,8 @@ class StreamIndex:
 
     ``StreamIndex(config, document_frequency)``, or ``Detector(...).stream()``, which passes the
     detector's config and the word weights it has fitted or scanned. ``report`` counts documents
-    added, skipped and the pairs found.
+    added, skipped and the pairs found. It works in the calling process and in memory (about 4 KB
+    a document besides its clean text); ``workers`` and ``out_of_core`` are for scans.
     """
 
     def __init__(self, config: DedupConfig | None = None, document_frequency: DocumentFrequency | None = None):
