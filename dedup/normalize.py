@@ -11,7 +11,9 @@ decodes HTML character references left in scraped text (``&amp;``,
 and drops scraped page furniture line by line with general rules: share and
 like counters, calls to action ("Read more", "Subscribe"), photo credits,
 breadcrumbs, "Advertisement", copyright lines, bars of links, short all-caps
-section labels, and a trailing run of short navigation lines.
+section labels, lists of other stories' headlines under a heading ("Related
+stories", "More from ...", "You may also like"), and a trailing run of short
+navigation lines.
 
 >>> clean_text("Armenia froze its role.\\r\\n\\r\\n0 I like it\\nRead More")
 'Armenia froze its role.'
@@ -164,6 +166,15 @@ _FURNITURE = [
     r"\d{1,2}\.\s*[/>»|·•]?\s*(\S+\s*){0,4}",
 ]
 _FURNITURE_RE = regex.compile(r"^(?:" + "|".join(_FURNITURE) + r")$", regex.IGNORECASE)
+# the heading of a list of links to other stories ("Related stories", "More from The Times:",
+# "You may also like"), whose headlines follow it
+_LIST_HEADING = regex.compile(
+    r"^(?:(?:related|trending|popular|recommended|latest|more|top|most\s+(?:read|popular|viewed|shared))"
+    r"(?:\s+\w+){0,3}?\s*(?:news|stories|articles|posts|videos?|reads?|coverage|links|content|headlines)?"
+    r"|more\s+(?:from|on|in|about)\s+.{1,40}|you\s+(?:may|might)\s+(?:also\s+)?(?:like|be\s+interested\s+in)"
+    r"|(?:read|see)\s+(?:also|next)|also\s+read|further\s+reading|recommended\s+for\s+you)\s*[:.]?$",
+    regex.IGNORECASE)
+_MAX_LIST_HEADING_CHARS = 60
 _LINK_BAR = regex.compile(r"^[^|·•]{1,40}(\s[|·•]\s[^|·•]{1,40}){2,}$")  # "Privacy Policy | Terms | Contact"
 _RIGHTS_RESERVED = regex.compile(r"\ball\s+rights\s+reserved[.!]?$", regex.IGNORECASE)
 _ALL_CAPS_LABEL = regex.compile(r"^[\p{Lu}\p{N}\s&:'’-]{2,60}$")
@@ -183,6 +194,11 @@ def _is_furniture(line: str) -> bool:
     if len(line) <= 140 and "reserved" in line.lower() and _RIGHTS_RESERVED.search(line):
         return True
     return len(line.split()) <= 5 and _ALL_CAPS_LABEL.match(line) is not None and not _SENTENCE_END.search(line)
+
+
+def _is_headline(line: str) -> bool:
+    """A line as in a list of other stories' headlines: a few words, no closing full stop."""
+    return len(line) <= 160 and not line.endswith(".") and len(line.split()) <= 20
 
 
 def _is_navigation(line: str) -> bool:
@@ -218,7 +234,13 @@ def clean_text(text: str) -> str:
     elif "\r" in text or "\x0b" in text or "\x0c" in text:
         text = _LINE_ENDS.sub("\n", text)
     lines = _unwrap([line.strip() for line in text.split("\n")])
-    kept = [line for line in lines if line and not _is_furniture(line)]
+    kept, in_list = [], False
+    for line in lines:
+        if not line or (in_list and _is_headline(line)):
+            continue
+        in_list = len(line) <= _MAX_LIST_HEADING_CHARS and _LIST_HEADING.match(line) is not None
+        if not in_list and not _is_furniture(line):
+            kept.append(line)
     end = len(kept)
     while end and _is_navigation(kept[end - 1]):
         end -= 1

@@ -82,6 +82,18 @@ def test_pages_given_as_html_pair_by_their_articles_not_by_their_site_template()
     assert [(m.a, m.b, m.relation) for m in Detector().scan(docs)] == [("a-1", "b-1", "near_duplicate")]
 
 
+def test_lists_of_other_stories_neither_hide_a_copy_nor_pair_two_articles_of_a_site():
+    article = "\n".join(s + "." for s in news_text(1, 8).rstrip(".").split(". "))
+
+    def page(text, site, seed):  # a page ends with its site's list of other headlines
+        return f"{text}\nMore from {site}:\n" + "\n".join(h.rstrip(".") for h in news_text(seed, 10).split(". "))
+
+    docs = [Document("a", page(article, "Site A", 200)), Document("b", page(article, "Site B", 300)),
+            Document("c", page(news_text(2, 8), "Site A", 200))]
+    # with the lists: the copy was a "rewrite" and the two articles of site A a "partial" copy
+    assert [(m.a, m.b, m.relation) for m in Detector().scan(docs)] == [("a", "b", "near_duplicate")]
+
+
 @settings(max_examples=15, deadline=None)
 @given(st.randoms(use_true_random=False))
 def test_scan_output_does_not_depend_on_input_order(rnd):

@@ -55,6 +55,20 @@ def test_real_sentences_survive():
     assert clean_text(text) == text
 
 
+@pytest.mark.parametrize("heading", ["Related stories", "More from The Daily Planet:", "You may also like",
+                                     "Most read", "Recommended for you", "Read next", "Further reading"])
+def test_headlines_listed_under_a_heading_are_removed_and_the_text_after_them_kept(heading):
+    # paragraphs longer than a hard-wrapped wire line, as on a web page
+    body = "The minister resigned on Friday after a long dispute over the budget, which had split the cabinet."
+    after = "Officials said the vote would go ahead next week as planned, with the opposition expected to abstain."
+    headlines = ["Dutch bank to lay off 2,850 staff in sweeping cuts", "", "Is the housing boom over? Experts weigh in",
+                 "Storm leaves thousands without power across the north coast"]
+    assert clean_text("\n".join([body, heading, *headlines, after])) == f"{body}\n{after}"
+    # not a heading: a sentence that starts like one, and the lines after it
+    text = f"{body}\nMore from the interview appears below, the paper said.\n{headlines[0]}"
+    assert clean_text(text) == text
+
+
 def test_trailing_navigation_is_removed_but_headline_is_kept():
     text = "Markets Rally Again\nStocks rose sharply in early trading on Tuesday.\nHome\nWorld\nContact us"
     assert clean_text(text) == "Markets Rally Again\nStocks rose sharply in early trading on Tuesday."
