@@ -9,7 +9,7 @@ Cleaning reduces a page given as HTML to its text (:func:`html_to_text`),
 decodes HTML character references left in scraped text (``&amp;``,
 ``&#233;``), applies Unicode NFKC, unifies line ends (CRLF, CR, NEL, U+2028/9)
 and drops scraped page furniture line by line with general rules: share and
-like counters, calls to action ("Read more", "Subscribe"), photo credits,
+like counters, calls to action ("Read more", "Subscribe"), cookie notices, photo credits,
 breadcrumbs, "Advertisement", copyright lines, bars of links, short all-caps
 section labels, lists of other stories' headlines under a heading ("Related
 stories", "More from ...", "You may also like"), and a trailing run of short
@@ -152,6 +152,11 @@ _FURNITURE = [
     r"(click|tap)\s+here\b.{0,60}",
     r"(sign\s+up|subscribe|follow\s+us|share\s+(this|on)|exit\s+mobile\s+version|skip\s+to(\s+main)?\s+content|back\s+to\s+top)\b.{0,40}",
     r"(sign\s+up|subscribe)\b.{0,60}\b(newsletters?|inbox|e-?mail\s+alerts?)\b.{0,40}",
+    # cookie and consent notices, on every page of a site
+    r"(we|this\s+(web)?site|our\s+(web)?site)\s+uses?\s+cookies\b.{0,200}",
+    r"(by\s+(continuing|using)\s+(to\s+(use|browse)\s+)?(this|our)\s+(web)?site|accept(\s+all)?\s+cookies)\b.{0,200}",
+    # "Story continues below advertisement"
+    r"(story|article)\s+continues\s+(below|after)\b.{0,30}",
     # copyright lines (links bars and "All rights reserved" endings are checked apart: cheaper)
     r"©.{0,150}",
     r"(\(c\)|copyright\b).{0,40}\b(19|20)\d\d\b.{0,100}",
@@ -234,11 +239,14 @@ def clean_text(text: str) -> str:
     elif "\r" in text or "\x0b" in text or "\x0c" in text:
         text = _LINE_ENDS.sub("\n", text)
     lines = _unwrap([line.strip() for line in text.split("\n")])
+    lines = [line for line in lines if line]
     kept, in_list = [], False
-    for line in lines:
-        if not line or (in_list and _is_headline(line)):
+    for k, line in enumerate(lines):
+        if in_list and _is_headline(line):
             continue
-        in_list = len(line) <= _MAX_LIST_HEADING_CHARS and _LIST_HEADING.match(line) is not None
+        # a heading with headlines under it (alone at the end, it is left to the navigation rule)
+        in_list = (len(line) <= _MAX_LIST_HEADING_CHARS and k + 1 < len(lines) and _is_headline(lines[k + 1])
+                   and _LIST_HEADING.match(line) is not None)
         if not in_list and not _is_furniture(line):
             kept.append(line)
     end = len(kept)

@@ -38,6 +38,9 @@ def test_line_ends_and_nfkc():
      "Sign up for our daily newsletter to get the top stories in your inbox every morning.",
      "© 2024 Example Media Group. All rights reserved.", "Copyright 2023 The Daily Example",
      "Example News Ltd, all rights reserved.", "Privacy Policy | Terms of Service | Cookie Settings",
+     "We use cookies to improve your experience on our site and to show you relevant advertising.",
+     "By continuing to use this site you agree to our use of cookies. Find out more.", "Accept all cookies",
+     "Story continues below advertisement",
      "About us · Careers · Contact"],
 )
 def test_page_furniture_lines_are_removed(furniture):
@@ -49,6 +52,7 @@ def test_real_sentences_survive():
     text = ("Read the statement, the minister said, and judge for yourself whether it holds.\n"
             "Shares in the company fell 12 percent after the announcement on Monday.\n"
             "Photos of the event were shared widely online by residents of the town.\n"
+            "Regulators said the company uses cookies to track visitors without asking them first.\n"
             "The court ruled that the copyright claims over the song could go to trial in the spring, "
             "after the label argued that all rights reserved in the 1998 contract passed to the new owner.\n"
             "Scores: Arsenal 2 | Chelsea 1 | Spurs 0 was the table the coach kept on his office wall all season.")
