@@ -11,11 +11,12 @@ import argparse
 import contextlib
 import dataclasses
 import errno
-import itertools
+import queue
 import shutil
 import signal
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -157,23 +158,15 @@ def _write_stream(args: argparse.Namespace) -> int:
     index = det.stream()
     report = index.report
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
-    # files are taken a batch at a time (signed and verified together); stdin a line at a time, so
-    # that a pair is out as soon as its second document is in
-    batch_size = 1 if "-" in args.paths else det.config.batch_size
     try:
-        batch: list[Document] = []
-        for item in itertools.chain(_read(args.paths, args), [None]):
-            if isinstance(item, Skipped):  # a record the reader could not take
+        for batch in _as_they_come(_read(args.paths, args), det.config.batch_size):
+            docs = [item for item in batch if not isinstance(item, Skipped)]
+            for skipped in (item for item in batch if isinstance(item, Skipped)):  # records the reader refused
                 report.documents_read += 1
-                report.skip(item)
-                continue
-            if item is not None:
-                batch.append(item)
-            if batch and (len(batch) >= batch_size or item is None):
-                for match in index.add_many(batch):
-                    out.write(orjson.dumps(match.to_dict()).decode() + "\n")
-                out.flush()
-                batch = []
+                report.skip(skipped)
+            for match in index.add_many(docs):
+                out.write(orjson.dumps(match.to_dict()).decode() + "\n")
+            out.flush()
     except KeyboardInterrupt:
         report.interrupted = True
     finally:
@@ -181,6 +174,38 @@ def _write_stream(args: argparse.Namespace) -> int:
             out.close()
         _print_summary(report, args.show_skipped)
     return 130 if report.interrupted else 0
+
+
+def _as_they_come(items, max_batch: int):
+    """Batches of what ``items`` has produced so far: everything read while the last batch was
+    checked, at most ``max_batch``, at least one. A file is read in full batches; a feed that
+    trickles in is checked a document at a time, as soon as each arrives."""
+    arrived: queue.Queue = queue.Queue(maxsize=4 * max_batch)
+    done = object()
+
+    def read():
+        try:
+            for item in items:
+                arrived.put(item)
+        except BaseException as e:  # raised again in the main thread
+            arrived.put(e)
+        arrived.put(done)
+
+    threading.Thread(target=read, daemon=True).start()
+    while True:
+        batch = [arrived.get()]
+        while len(batch) < max_batch and batch[-1] is not done and not isinstance(batch[-1], BaseException) \
+                and not arrived.empty():
+            batch.append(arrived.get())
+        last = batch[-1]
+        if last is done or isinstance(last, BaseException):
+            batch.pop()
+        if batch:
+            yield batch
+        if isinstance(last, BaseException):
+            raise last
+        if last is done:
+            return
 
 
 def _read_for_compare(path: str) -> Document:

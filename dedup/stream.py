@@ -20,12 +20,15 @@ the detector was fitted on or last scanned, and then the pairs found over a stre
 pairs, whatever the order of arrival, with two differences: copies of one text are linked to the
 first that arrived (a scan links them to the one with the least id), and a new document meets the
 newest ``max_bucket_size`` members of a larger LSH bucket (a scan links such a bucket as a chain).
-Without one, they are learnt from the documents as they are added (by ``add_many``, a batch at a
-time), and a stem that becomes common later keeps its place in earlier signatures.
+Without one, they are learnt from the documents as they are added, a block at a time (blocks of
+16, 16, 32, 64 ... documents, up to ``batch_size``): a document is judged with the weights of the
+blocks before its own, whatever the batches it came in, so the results do not depend on how the
+stream was cut into calls. A stem that becomes common later keeps its place in earlier signatures.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from datetime import datetime
 from typing import Iterable
@@ -57,6 +60,15 @@ class _Rows:
         return self._data[: self._n][rows]
 
 
+def _rows(signed: pipeline.SignedTexts, lo: int, hi: int) -> pipeline.SignedTexts:
+    """Kept documents lo..hi of signed texts (``kept`` and ``skipped`` are the whole batch's)."""
+    stems = signed.stems[signed.stem_offsets[lo] : signed.stem_offsets[hi]]
+    return dataclasses.replace(
+        signed, fingerprints=signed.fingerprints[lo:hi], copy_sketches=signed.copy_sketches[lo:hi],
+        copy_keys=signed.copy_keys[lo:hi], content_words=signed.content_words[lo:hi],
+        stem_offsets=signed.stem_offsets[lo : hi + 1] - signed.stem_offsets[lo], stems=stems)
+
+
 class StreamIndex:
     """Related pairs of each new document with the documents added before it.
 
@@ -70,6 +82,7 @@ class StreamIndex:
         self.config = cfg = config or DedupConfig()
         self._learns_weights = document_frequency is None or document_frequency.n_docs == 0
         self.document_frequency = DocumentFrequency() if self._learns_weights else document_frequency
+        self._block_stems: list[np.ndarray] = []  # learning: distinct stems of the current block's documents
         self.report = ScanReport()
         self._position: dict[str, int] = {}
         self._docs: list[tuple[str, str, datetime | None]] = []  # id, clean text, date
@@ -107,6 +120,12 @@ class StreamIndex:
             self.report.skip(skipped)
         return self._add(records)[0]
 
+    def _block_end(self) -> int:
+        """Where the block of documents being learnt ends: blocks double from 16 documents to
+        ``batch_size``, so that weights come early, then stay that size."""
+        n, size = self.document_frequency.n_docs, self.config.batch_size
+        return n + (min(size, max(16, n)) if n < size else size)
+
     def query(self, text: str | bytes, published: datetime | str | None = None, doc_id: str = "query") -> list[Match]:
         """The related pairs of a text with the documents added so far, without adding it (nor
         counting it). Raises :class:`~dedup.types.DocumentSkipped` for a text a scan would skip."""
@@ -142,14 +161,22 @@ class StreamIndex:
         skipped += signed.skipped
         for s in skipped:
             report.skip(s)
-        if self._learns_weights:
-            self.document_frequency.add_tally(*tally(signed.stems), len(signed.kept))
-        rare = pipeline.rare_stem_index(cfg, self.document_frequency, signed.stem_offsets, signed.stems)
         kept = [accepted[i] for i in signed.kept]
-        positions = len(self) + np.arange(len(kept))
-        firsts = self._insert(kept, signed, rare, positions)
-        pairs = self._candidates(signed, rare, positions, firsts)
-        matches = self._verify(pairs, kept)
+        matches, lo = [], 0
+        while lo < len(kept):  # learning weights, up to the end of the current block of documents
+            hi = len(kept) if not self._learns_weights else min(len(kept), lo + self._block_end() - len(self))
+            part = _rows(signed, lo, hi)
+            rare = pipeline.rare_stem_index(cfg, self.document_frequency, part.stem_offsets, part.stems)
+            positions = len(self) + np.arange(hi - lo)
+            firsts = self._insert(kept[lo:hi], part, rare, positions)
+            matches += self._verify(self._candidates(part, rare, positions, firsts), kept[lo:hi])
+            if self._learns_weights:
+                self._block_stems.append(part.stems)
+                if len(self) == self._block_end():  # a block is complete: its documents join the weights
+                    self.document_frequency.add_tally(*tally(np.concatenate(self._block_stems)),
+                                                      len(self) - self.document_frequency.n_docs)
+                    self._block_stems = []
+            lo = hi
         for m in matches:
             report.pairs[m.relation] = report.pairs.get(m.relation, 0) + 1
         report.seconds += time.perf_counter() - started

@@ -197,3 +197,40 @@ def test_scan_reads_json_lines_from_stdin():
                             text=True)
     assert result.returncode == 0
     assert [(d["a"], d["b"], d["relation"]) for d in map(json.loads, result.stdout.splitlines())] == [("p", "q", "exact")]
+
+
+def test_stream_from_a_pipe_or_a_file_gives_the_same_pairs(tmp_path, capsys):
+    rows = [{"id": f"d{i}", "text": news_text(i % 7)} for i in range(40)] + [{"id": "edit", "text": news_text(2) + " Markets fell."}]
+    path = tmp_path / "feed.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows) + "{broken\n")
+    assert main(["stream", str(path)]) == 0
+    from_file = capsys.readouterr()
+    piped = subprocess.run([sys.executable, "-m", "dedup.cli", "stream", "-"], input=path.read_text(),
+                           capture_output=True, text=True)
+    assert piped.returncode == 0 and piped.stdout == from_file.out
+    pairs = [json.loads(line) for line in from_file.out.splitlines()]
+    # 33 copies of 7 texts, each linked to the first with its text; the edit near every copy of d2's text
+    assert [p["relation"] for p in pairs].count("exact") == 33
+    assert sorted(p["a"] for p in pairs if p["b"] == "edit") == ["d16", "d2", "d23", "d30", "d37", "d9"]
+    assert "skipped 1 (malformed_json: 1)" in piped.stderr and "skipped 1 (malformed_json: 1)" in from_file.err
+
+
+def test_as_they_come_batches_what_has_arrived_and_raises_the_readers_error():
+    from dedup.cli import _as_they_come
+
+    assert sum(_as_they_come(iter(range(1000)), 64), []) == list(range(1000))
+    assert max(map(len, _as_they_come(iter(range(1000)), 64))) <= 64
+
+    def failing():
+        yield 1
+        raise OSError("disk gone")
+
+    got = []
+    try:
+        for batch in _as_they_come(failing(), 8):
+            got += batch
+    except OSError as e:
+        assert str(e) == "disk gone"
+    else:
+        raise AssertionError("the reader's error was not raised")
+    assert got == [1]

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedup import Detector, Document, DocumentSkipped, StreamIndex
+from dedup import DedupConfig, Detector, Document, DocumentSkipped, StreamIndex
 from dedup.index import GrowingBuckets
 
 from conftest import REWRITE, SEEDS, SOURCE, copies_corpus, news_text
@@ -76,7 +76,15 @@ def test_without_weights_the_seeds_rewrite_is_found_as_it_arrives(seeds_dir, rev
     found = [(d.id, m.a, m.b, m.relation, m.source) for d in docs for m in index.add(d.id, d.text)]
     arrives_second = REWRITE if reverse else SOURCE
     assert found == [(arrives_second, REWRITE, SOURCE, "rewrite", SOURCE)]
-    assert index.document_frequency.n_docs == 5  # learnt from the stream
+    assert index.document_frequency.n_docs == 0  # the first block of 512 documents is not complete
+
+
+def test_learnt_weights_come_from_the_blocks_before_a_document():
+    index = StreamIndex(DedupConfig(batch_size=4))
+    index.add_many(copies_corpus()[:6])
+    assert index.document_frequency.n_docs == 4  # one block of four; the next two wait for theirs
+    index.add_many(copies_corpus()[6:8])
+    assert index.document_frequency.n_docs == 8
 
 
 def test_query_checks_a_text_without_adding_it():
@@ -157,11 +165,13 @@ def test_growing_buckets_find_what_a_dict_of_lists_finds(adds, queries, cap):
 
 
 @settings(max_examples=10, deadline=None)
-@given(st.randoms(use_true_random=False), st.integers(1, 20))
-def test_add_many_is_add_of_each_in_turn(rnd, batch):
+@given(st.randoms(use_true_random=False), st.integers(1, 20), st.booleans())
+def test_add_many_is_add_of_each_in_turn(rnd, batch, learnt):
     det, docs, _ = _scanned()
     docs = list(docs) + [Document("copy0c", docs[-1].text), ("bad", b"\x00binary"), ("doc0", "repeated id " * 5)]
     rnd.shuffle(docs)
+    if learnt:  # weights learnt a block of 3 documents at a time, however the calls cut the stream
+        det = Detector(batch_size=3)
     one_by_one, batched = det.stream(), det.stream()
     expected = []
     for d in docs:
