@@ -11,6 +11,8 @@ import argparse
 import contextlib
 import dataclasses
 import errno
+import os
+import pickle
 import queue
 import shutil
 import signal
@@ -28,6 +30,7 @@ from dedup.io import DEFAULT_DATE_FIELDS, read_paths, read_text_file
 from dedup.normalize import BinaryInputError
 from dedup.parallel import WorkerDied, keep_freed_buffers, resolve_workers
 from dedup.relate import is_shared_quotation
+from dedup.stream import StreamIndex
 from dedup.types import Document, Match, ScanReport, Skipped
 
 
@@ -147,19 +150,35 @@ def _read(paths: list[str], args: argparse.Namespace):
 
 
 def cmd_stream(args: argparse.Namespace) -> int:
-    with _sigterm_as_ctrl_c():
-        return _write_stream(args)
+    # Ctrl-C and SIGTERM end the run between batches, never inside one: each batch's documents are
+    # added and its pairs written together, so that a saved index has no document without its pairs
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return _write_stream(args, stop)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
-def _write_stream(args: argparse.Namespace) -> int:
+def _write_stream(args: argparse.Namespace, stop: threading.Event) -> int:
     det = Detector(_config(args))
-    if args.weights_from:
-        det.fit(doc for doc in _read(args.weights_from, args) if isinstance(doc, Document))
-    index = det.stream()
+    if args.index and os.path.exists(args.index):
+        if args.weights_from:
+            raise SystemExit(f"dedup stream: {args.index} has its weights; --weights-from is for a new index")
+        try:
+            index = StreamIndex.load(args.index)
+        except (OSError, ValueError, EOFError, pickle.UnpicklingError) as e:
+            raise SystemExit(f"dedup stream: cannot load {args.index}: {e}")
+        index.report = ScanReport()  # this run's counts
+    else:
+        if args.weights_from:
+            det.fit(doc for doc in _read(args.weights_from, args) if isinstance(doc, Document))
+        index = det.stream()
     report = index.report
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     try:
-        for batch in _as_they_come(_read(args.paths, args), det.config.batch_size):
+        for batch in _as_they_come(_read(args.paths, args), det.config.batch_size, stop):
             docs = [item for item in batch if not isinstance(item, Skipped)]
             for skipped in (item for item in batch if isinstance(item, Skipped)):  # records the reader refused
                 report.documents_read += 1
@@ -167,8 +186,9 @@ def _write_stream(args: argparse.Namespace) -> int:
             for match in index.add_many(docs):
                 out.write(orjson.dumps(match.to_dict()).decode() + "\n")
             out.flush()
-    except KeyboardInterrupt:
-        report.interrupted = True
+        report.interrupted = stop.is_set()
+        if args.index:
+            index.save(args.index)  # what was added, also when stopped
     finally:
         if args.output:
             out.close()
@@ -176,10 +196,11 @@ def _write_stream(args: argparse.Namespace) -> int:
     return 130 if report.interrupted else 0
 
 
-def _as_they_come(items, max_batch: int):
+def _as_they_come(items, max_batch: int, stop: threading.Event | None = None):
     """Batches of what ``items`` has produced so far: everything read while the last batch was
     checked, at most ``max_batch``, at least one. A file is read in full batches; a feed that
-    trickles in is checked a document at a time, as soon as each arrives."""
+    trickles in is checked a document at a time, as soon as each arrives. Ends early once
+    ``stop`` is set (checked while waiting, at least every 0.2 s)."""
     arrived: queue.Queue = queue.Queue(maxsize=4 * max_batch)
     done = object()
 
@@ -193,7 +214,14 @@ def _as_they_come(items, max_batch: int):
 
     threading.Thread(target=read, daemon=True).start()
     while True:
-        batch = [arrived.get()]
+        while True:
+            if stop is not None and stop.is_set():
+                return
+            try:
+                batch = [arrived.get(timeout=0.2)]
+                break
+            except queue.Empty:
+                continue
         while len(batch) < max_batch and batch[-1] is not done and not isinstance(batch[-1], BaseException) \
                 and not arrived.empty():
             batch.append(arrived.get())
@@ -291,6 +319,9 @@ def build_parser() -> argparse.ArgumentParser:
     stream.add_argument("--weights-from", nargs="+", metavar="PATH",
                         help="learn word weights from this corpus first, as a scan of it would "
                              "(default: from the documents as they arrive)")
+    stream.add_argument("--index", metavar="FILE",
+                        help="keep the index in this file: loaded if it exists (with its own settings and "
+                             "weights), saved when the run ends, so that the next run goes on from there")
     _config_args(stream)
     stream.set_defaults(func=cmd_stream)
 

@@ -123,8 +123,11 @@ def read_paths(paths: Iterable[str | os.PathLike], id_field: str = "id", text_fi
     first line."""
     for path in map(Path, paths):
         if str(path) == "-":
-            yield from _read_jsonl_lines(sys.stdin.buffer, "stdin", id_field, text_field, date_fields, url_field,
-                                         title_field)
+            # a reader of its own on the descriptor: a thread blocked reading it (dedup stream's)
+            # must not hold sys.stdin's lock when the interpreter exits
+            with open(sys.stdin.fileno(), "rb", closefd=False) as stdin:
+                yield from _read_jsonl_lines(stdin, "stdin", id_field, text_field, date_fields, url_field,
+                                             title_field)
         elif path.is_dir():
             yield from read_directory(path)
         elif path.name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):

@@ -29,6 +29,8 @@ stream was cut into calls. A stem that becomes common later keeps its place in e
 from __future__ import annotations
 
 import dataclasses
+import os
+import pickle
 import time
 from datetime import datetime
 from typing import Iterable
@@ -93,8 +95,32 @@ class StreamIndex:
         self._copies: dict[int, list[int]] = {}  # first document -> every document with its text, in order
         self._copy_buckets, self._rare_buckets = GrowingBuckets(), GrowingBuckets()
 
+    _FORMAT = 1  # of saved indexes; a change to what an index holds raises it
+
     def __len__(self) -> int:
         return len(self._docs)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the index to a file, whole or not at all (a crash leaves the previous file)."""
+        self._format = self._FORMAT
+        part = f"{os.fspath(path)}.part-{os.getpid()}"
+        try:
+            with open(part, "wb") as f:
+                pickle.dump(self, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(part, path)
+        finally:
+            if os.path.exists(part):
+                os.remove(part)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "StreamIndex":
+        """An index written by :meth:`save`, to go on adding to. The file is a pickle: load only
+        files you wrote."""
+        with open(path, "rb") as f:
+            index = pickle.load(f)
+        if not isinstance(index, cls) or getattr(index, "_format", None) != cls._FORMAT:
+            raise ValueError(f"{os.fspath(path)} is not an index saved by this version of dedup")
+        return index
 
     def add(self, doc_id: str, text: str | bytes, published: datetime | str | None = None) -> list[Match]:
         """The related pairs of a new document with those added before it, sorted by (a, b); the

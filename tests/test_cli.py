@@ -234,3 +234,47 @@ def test_as_they_come_batches_what_has_arrived_and_raises_the_readers_error():
     else:
         raise AssertionError("the reader's error was not raised")
     assert got == [1]
+
+
+def test_stream_index_file_carries_a_feed_over_runs(tmp_path, capsys):
+    rows = [{"id": f"d{i}", "text": news_text(i % 3)} for i in range(6)]
+    for name, part in (("monday.jsonl", rows[:3]), ("tuesday.jsonl", rows[3:]), ("all.jsonl", rows)):
+        (tmp_path / name).write_text("".join(json.dumps(r) + "\n" for r in part))
+    index = tmp_path / "feed.idx"
+    assert main(["stream", str(tmp_path / "monday.jsonl"), "--index", str(index)]) == 0
+    assert capsys.readouterr().out == ""  # three different texts
+    assert main(["stream", str(tmp_path / "tuesday.jsonl"), "--index", str(index)]) == 0
+    tuesday = capsys.readouterr()
+    assert main(["stream", str(tmp_path / "all.jsonl")]) == 0
+    assert tuesday.out == capsys.readouterr().out and len(tuesday.out.splitlines()) == 3
+    assert "read 3 documents" in tuesday.err  # this run's counts
+    import pytest
+
+    with pytest.raises(SystemExit, match="weights-from"):
+        main(["stream", str(tmp_path / "all.jsonl"), "--index", str(index), "--weights-from", str(tmp_path / "all.jsonl")])
+    (tmp_path / "bad.idx").write_bytes(b"garbage")
+    with pytest.raises(SystemExit, match="cannot load"):
+        main(["stream", str(tmp_path / "all.jsonl"), "--index", str(tmp_path / "bad.idx")])
+
+
+def test_sigterm_ends_a_stream_between_batches_and_saves_its_index(tmp_path):
+    import select
+    import signal
+
+    from dedup import StreamIndex
+
+    index = tmp_path / "feed.idx"
+    proc = subprocess.Popen([sys.executable, "-m", "dedup.cli", "stream", "-", "--index", str(index)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        for doc_id in ("wire", "site"):
+            proc.stdin.write((json.dumps({"id": doc_id, "text": news_text(3)}) + "\n").encode())
+        proc.stdin.flush()
+        assert select.select([proc.stdout], [], [], 60)[0], "no pair printed"
+        assert json.loads(proc.stdout.readline())["relation"] == "exact"
+        proc.send_signal(signal.SIGTERM)  # stdin still open: the feed goes on, the run is stopped
+        assert proc.wait(60) == 130
+        assert "interrupted" in proc.stderr.read().decode()
+        assert len(StreamIndex.load(index)) == 2
+    finally:
+        proc.kill()

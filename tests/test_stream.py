@@ -1,5 +1,6 @@
 import functools
 import itertools
+import pickle
 
 import numpy as np
 import pytest
@@ -191,3 +192,21 @@ def test_add_many_counts_records_it_cannot_read():
     index = Detector().stream()
     assert index.add_many([("a", news_text(1)), 42, {"id": "b"}, ("c", news_text(1))])[0].relation == "exact"
     assert index.report.skipped == {"invalid_record": 2} and index.report.documents_read == 4
+
+
+def test_a_saved_index_goes_on_as_if_never_stopped(tmp_path):
+    docs = copies_corpus()
+    whole = Detector().stream()
+    expected = whole.add_many(docs)
+    first = Detector().stream()
+    before = first.add_many(docs[:5])
+    first.save(tmp_path / "feed.idx")
+    assert list(tmp_path.iterdir()) == [tmp_path / "feed.idx"]  # no partial file left
+    again = StreamIndex.load(tmp_path / "feed.idx")
+    assert len(again) == 5 and before + again.add_many(docs[5:]) == expected
+    (tmp_path / "garbage").write_bytes(b"not an index")
+    with pytest.raises(pickle.UnpicklingError):
+        StreamIndex.load(tmp_path / "garbage")
+    (tmp_path / "other").write_bytes(pickle.dumps({"docs": []}))
+    with pytest.raises(ValueError, match="not an index saved by this version"):
+        StreamIndex.load(tmp_path / "other")
