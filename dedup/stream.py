@@ -80,7 +80,10 @@ class StreamIndex:
     a document besides its clean text); ``workers`` and ``out_of_core`` are for scans.
     """
 
+    _FORMAT = 1  # of saved indexes; a change to what an index holds raises it
+
     def __init__(self, config: DedupConfig | None = None, document_frequency: DocumentFrequency | None = None):
+        self._format = self._FORMAT
         self.config = cfg = config or DedupConfig()
         self._learns_weights = document_frequency is None or document_frequency.n_docs == 0
         self.document_frequency = DocumentFrequency() if self._learns_weights else document_frequency
@@ -95,14 +98,11 @@ class StreamIndex:
         self._copies: dict[int, list[int]] = {}  # first document -> every document with its text, in order
         self._copy_buckets, self._rare_buckets = GrowingBuckets(), GrowingBuckets()
 
-    _FORMAT = 1  # of saved indexes; a change to what an index holds raises it
-
     def __len__(self) -> int:
         return len(self._docs)
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the index to a file, whole or not at all (a crash leaves the previous file)."""
-        self._format = self._FORMAT
         part = f"{os.fspath(path)}.part-{os.getpid()}"
         try:
             with open(part, "wb") as f:
@@ -146,12 +146,6 @@ class StreamIndex:
             self.report.skip(skipped)
         return self._add(records)[0]
 
-    def _block_end(self) -> int:
-        """Where the block of documents being learnt ends: blocks double from 16 documents to
-        ``batch_size``, so that weights come early, then stay that size."""
-        n, size = self.document_frequency.n_docs, self.config.batch_size
-        return n + (min(size, max(16, n)) if n < size else size)
-
     def query(self, text: str | bytes, published: datetime | str | None = None, doc_id: str = "query") -> list[Match]:
         """The related pairs of a text with the documents added so far, without adding it (nor
         counting it). Raises :class:`~dedup.types.DocumentSkipped` for a text a scan would skip."""
@@ -168,19 +162,25 @@ class StreamIndex:
         pairs = self._candidates(signed, rare, np.array([len(self)]), np.array([first]))
         return self._verify(pairs, [accepted])
 
+    def _block_end(self) -> int:
+        """Where the block of documents being learnt ends: blocks double from 16 documents to
+        ``batch_size``, so that weights come early, then stay that size."""
+        n, size = self.document_frequency.n_docs, self.config.batch_size
+        return n + (min(size, max(16, n)) if n < size else size)
+
     def _add(self, records: list[tuple]) -> tuple[list[Match], list[Skipped]]:
         started = time.perf_counter()
         cfg, report = self.config, self.report
         report.documents_read += len(records)
-        accepted, skipped, ids = [], [], set()
+        accepted, skipped, batch_ids = [], [], set()
         for doc_id, text, published in records:
             date = parse_date(published)
             if date is None and published not in (None, ""):
                 report.unreadable_dates += 1
-            if doc_id in self._position or doc_id in ids:
+            if doc_id in self._position or doc_id in batch_ids:
                 skipped.append(Skipped(doc_id, "duplicate_id", "an earlier document has this id"))
                 continue
-            ids.add(doc_id)
+            batch_ids.add(doc_id)
             checked = pipeline.accept_record(cfg, (doc_id, text, date))
             (skipped.append if isinstance(checked, Skipped) else accepted.append)(checked)
         signed = pipeline.sign_texts(cfg, accepted)
