@@ -1,7 +1,7 @@
 """Command line: a thin layer over :class:`dedup.Detector`.
 
     dedup scan PATH [PATH ...] [--output FILE] [--clusters FILE]
-    dedup stream PATH [PATH ...] [--weights-from PATH ...]
+    dedup stream PATH [PATH ...] [--weights-from PATH] [--index FILE]
     dedup compare A B [--json]
 """
 
@@ -316,9 +316,9 @@ def build_parser() -> argparse.ArgumentParser:
     stream = sub.add_parser("stream", help="check documents as they arrive against the earlier ones; JSON Lines "
                                            "out, each pair as soon as found")
     _input_args(stream)
-    stream.add_argument("--weights-from", nargs="+", metavar="PATH",
-                        help="learn word weights from this corpus first, as a scan of it would "
-                             "(default: from the documents as they arrive)")
+    stream.add_argument("--weights-from", action="append", metavar="PATH",
+                        help="learn word weights from this corpus first, as a scan of it would (repeatable; "
+                             "default: from the documents as they arrive)")
     stream.add_argument("--index", metavar="FILE",
                         help="keep the index in this file: loaded if it exists (with its own settings and "
                              "weights), saved when the run ends, so that the next run goes on from there")

@@ -183,7 +183,7 @@ def test_stream_prints_each_pair_as_soon_as_its_second_document_arrives():
 def test_stream_with_weights_from_a_corpus_finds_what_a_scan_of_it_finds(capsys):
     assert main(["scan", str(SEEDS)]) == 0
     (scanned,) = capsys.readouterr().out.splitlines()
-    assert main(["stream", str(SEEDS), "--weights-from", str(SEEDS)]) == 0
+    assert main(["stream", "--weights-from", str(SEEDS), str(SEEDS)]) == 0  # the option does not take the paths
     (streamed,) = capsys.readouterr().out.splitlines()
     assert json.loads(streamed) == json.loads(scanned)
     assert main(["stream", str(SEEDS)]) == 0  # weights learnt as the pages arrive: the same pair
