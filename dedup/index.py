@@ -200,10 +200,12 @@ class GrowingBuckets:
         key_of, found = np.concatenate(key_of), np.concatenate(docs).astype(np.int64)
         earlier = found < np.asarray(before, np.int64)[key_of // width]
         key_of, found = key_of[earlier], found[earlier]
-        order = np.lexsort((-found, key_of))  # by key, newest first
-        key_of, found = key_of[order], found[order]
-        newest = np.arange(len(found)) - np.searchsorted(key_of, key_of, "left") < max_bucket_size
-        return unique_pairs(np.stack((key_of[newest] // width, found[newest]), axis=1))
+        if len(found) > max_bucket_size:  # else no bucket can be over the cap
+            order = np.lexsort((-found, key_of))  # by key, newest first
+            key_of, found = key_of[order], found[order]
+            newest = np.arange(len(found)) - np.searchsorted(key_of, key_of, "left") < max_bucket_size
+            key_of, found = key_of[newest], found[newest]
+        return unique_pairs(np.stack((key_of // width, found), axis=1))
 
 
 def _sorted_run(keys: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
