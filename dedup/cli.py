@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import errno
 import os
@@ -81,22 +80,16 @@ class _Progress:
             sys.stderr.write("\r\x1b[K")
 
 
-@contextlib.contextmanager
-def _sigterm_as_ctrl_c():
-    """SIGTERM (a scheduler, a timeout) ends a run as Ctrl-C does: the pairs found so far are
-    written out whole, the summary printed and the temporary files removed."""
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def cmd_scan(args: argparse.Namespace) -> int:
+    # SIGTERM (a scheduler, timeout) ends the scan as Ctrl-C does: the pairs found so far are
+    # written out whole, the summary printed and the temporary files removed
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     if resolve_workers(args.workers) == 1:
         keep_freed_buffers()  # this process signs every batch itself (with more, workers do and set it)
-    with _sigterm_as_ctrl_c():
+    try:
         return _write_scan(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _write_scan(args: argparse.Namespace) -> int:
@@ -179,11 +172,7 @@ def _write_stream(args: argparse.Namespace, stop: threading.Event) -> int:
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     try:
         for batch in _as_they_come(_read(args.paths, args), det.config.batch_size, stop):
-            docs = [item for item in batch if not isinstance(item, Skipped)]
-            for skipped in (item for item in batch if isinstance(item, Skipped)):  # records the reader refused
-                report.documents_read += 1
-                report.skip(skipped)
-            for match in index.add_many(docs):
+            for match in index.add_many(batch):  # records the reader refused are counted there
                 out.write(orjson.dumps(match.to_dict()).decode() + "\n")
             out.flush()
         report.interrupted = stop.is_set()

@@ -204,22 +204,12 @@ class Detector:
         pending: list[pipeline.Record] = []
         for item in docs:
             report.documents_read += 1
-            if isinstance(item, Skipped):
-                report.skip(item)
+            record = pipeline.admit(item, seen.__contains__, report)
+            if isinstance(record, Skipped):
+                report.skip(record)
                 continue
-            try:
-                doc = as_document(item)
-            except (TypeError, ValueError) as e:
-                report.skip(Skipped(repr(item)[:80], "invalid_record", str(e)))
-                continue
-            if doc.id in seen:
-                report.skip(Skipped(doc.id, "duplicate_id", "an earlier document has this id"))
-                continue
-            seen.add(doc.id)
-            published = parse_date(doc.published)
-            if published is None and doc.published not in (None, ""):
-                report.unreadable_dates += 1
-            pending.append((doc.id, doc.text, published))
+            seen.add(record[0])
+            pending.append(record)
             if len(pending) >= self.config.batch_size:
                 yield pending
                 pending = []
@@ -263,7 +253,7 @@ class Detector:
             corpus.rare_sketches.close()
             counts_path = _save(ex.scratch, "counts", np.concatenate(corpus.rare_counts), order)
             shared_files += [rare_path, counts_path]
-            rewrite_valid = is_rep & (np.concatenate(corpus.content_words)[order] >= cfg.rare_stem_min_words)
+            rewrite_valid = is_rep & pipeline.in_rewrite_index(cfg, np.concatenate(corpus.content_words)[order])
         corpus.rare_counts, corpus.content_words = [], []
         release_memory(cfg)  # out of core, the sketch files need the room in the page cache
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Callable
 
 import numpy as np
 
@@ -16,13 +17,14 @@ from dedup.config import DedupConfig
 from dedup.frequency import DocumentFrequency, tally
 from dedup.hashing import cache_powers
 from dedup.index import band_keys, optimal_bands, pairs_from_bands
+from dedup.io import parse_date
 from dedup.normalize import BinaryInputError, check_not_binary, clean_text, decode_bytes
 from dedup.relate import relate
 from dedup.shingle import content_stems
 from dedup.sign import jaccard_from_low_bytes, low_bytes, sign
 from dedup.store import BandSlice, SegmentSlice, Spool, TextSlice, band_keys_of, map_for_random_rows
 from dedup.tokenize import token_hashes
-from dedup.types import Match, Skipped
+from dedup.types import Match, ScanReport, Skipped, as_document
 from dedup.verify import align_docs, can_be_rewrite, copy_overlap, fingerprints, is_copy, prepare, scores_of, shingle_batch, shingles
 
 Record = tuple[str, "str | bytes", "datetime | None"]
@@ -53,6 +55,24 @@ def copy_bands(cfg: DedupConfig) -> tuple[int, int]:
 def rewrite_bands(cfg: DedupConfig) -> tuple[int, int]:
     """(bands, rows) of the rewrite channel's LSH."""
     return optimal_bands(cfg.rewrite_lsh_threshold, cfg.rewrite_num_perm, cfg.lsh_weights)
+
+
+def admit(item, is_seen: Callable[[str], bool], report: ScanReport) -> Record | Skipped:
+    """An input item (a Document, a tuple or dict, or a reader's Skipped) as a (id, text, published)
+    record, or why it is skipped: passed on by a reader, not a document, an id already seen. A date
+    given but unreadable is counted in ``report``."""
+    if isinstance(item, Skipped):
+        return item
+    try:
+        doc = as_document(item)
+    except (TypeError, ValueError) as e:
+        return Skipped(repr(item)[:80], "invalid_record", str(e))
+    if is_seen(doc.id):
+        return Skipped(doc.id, "duplicate_id", "an earlier document has this id")
+    published = parse_date(doc.published)
+    if published is None and doc.published not in (None, ""):
+        report.unreadable_dates += 1
+    return doc.id, doc.text, published
 
 
 def accept_record(cfg: DedupConfig, record: Record) -> tuple[str, str, datetime | None] | Skipped:
@@ -296,13 +316,24 @@ class VerifyTask:
     published: dict[int, datetime | None]
 
 
+def prepared_by_key(cfg: DedupConfig, keys: list, texts: list[str]) -> dict:
+    """{key: PreparedDoc} of the clean texts (one per key), prepared ``batch_size`` at a time:
+    bounded batches bound the tokenizer's memory."""
+    prepared = {}
+    for lo in range(0, len(keys), cfg.batch_size):
+        prepared.update(zip(keys[lo : lo + cfg.batch_size], prepare(texts[lo : lo + cfg.batch_size], cfg)))
+    return prepared
+
+
+def in_rewrite_index(cfg: DedupConfig, content_words: np.ndarray) -> np.ndarray:
+    """Which documents the rewrite channel's LSH indexes (with enough content words to be signed by
+    their rare stems): a scan's and a stream index's alike."""
+    return content_words >= cfg.rare_stem_min_words
+
+
 def verify_task(cfg: DedupConfig, df: DocumentFrequency, task: VerifyTask) -> list[Match | Skipped]:
     """Related pairs of a chunk (unrelated ones are dropped); a pair that fails is a Skipped."""
-    keys = sorted(task.ids)
-    texts = task.texts.read()
-    prepared = {}
-    for lo in range(0, len(keys), cfg.batch_size):  # bounded batches bound the tokenizer's memory
-        prepared.update(zip(keys[lo : lo + cfg.batch_size], prepare(texts[lo : lo + cfg.batch_size], cfg)))
+    prepared = prepared_by_key(cfg, sorted(task.ids), task.texts.read())
     try:
         matches: list[Match | Skipped] = verify_pairs(cfg, df, prepared, task.pairs, task.ids, task.published)
     except Exception:  # find the pair that fails: one bad pair must not end a long scan

@@ -42,8 +42,7 @@ from dedup.config import DedupConfig
 from dedup.frequency import DocumentFrequency, tally
 from dedup.index import GrowingBuckets
 from dedup.io import parse_date
-from dedup.types import Document, DocumentSkipped, Match, ScanReport, Skipped, as_document
-from dedup.verify import prepare
+from dedup.types import Document, DocumentSkipped, Match, ScanReport, Skipped
 
 
 class _Rows:
@@ -131,20 +130,11 @@ class StreamIndex:
             raise DocumentSkipped(skipped[0])
         return matches
 
-    def add_many(self, docs: Iterable[Document | tuple | dict]) -> list[Match]:
+    def add_many(self, docs: Iterable[Document | Skipped | tuple | dict]) -> list[Match]:
         """:meth:`add` of each document in turn, as one batch: the pairs each makes with those
-        before it, in order of arrival. A document that add() would refuse is counted in
-        ``report`` (and its examples) and left out."""
-        records, invalid = [], []
-        for item in docs:
-            try:
-                records.append(as_document(item)[:3])
-            except (TypeError, ValueError) as e:
-                invalid.append(Skipped(repr(item)[:80], "invalid_record", str(e)))
-        self.report.documents_read += len(invalid)
-        for skipped in invalid:
-            self.report.skip(skipped)
-        return self._add(records)[0]
+        before it, in order of arrival. A document that add() would refuse, and a reader's
+        ``Skipped`` (as :meth:`Detector.scan` takes them), is counted in ``report`` and left out."""
+        return self._add(docs)[0]
 
     def query(self, text: str | bytes, published: datetime | str | None = None, doc_id: str = "query") -> list[Match]:
         """The related pairs of a text with the documents added so far, without adding it (nor
@@ -168,21 +158,18 @@ class StreamIndex:
         n, size = self.document_frequency.n_docs, self.config.batch_size
         return n + (min(size, max(16, n)) if n < size else size)
 
-    def _add(self, records: list[tuple]) -> tuple[list[Match], list[Skipped]]:
+    def _add(self, items: Iterable) -> tuple[list[Match], list[Skipped]]:
         started = time.perf_counter()
         cfg, report = self.config, self.report
-        report.documents_read += len(records)
         accepted, skipped, batch_ids = [], [], set()
-        for doc_id, text, published in records:
-            date = parse_date(published)
-            if date is None and published not in (None, ""):
-                report.unreadable_dates += 1
-            if doc_id in self._position or doc_id in batch_ids:
-                skipped.append(Skipped(doc_id, "duplicate_id", "an earlier document has this id"))
-                continue
-            batch_ids.add(doc_id)
-            checked = pipeline.accept_record(cfg, (doc_id, text, date))
-            (skipped.append if isinstance(checked, Skipped) else accepted.append)(checked)
+        is_seen = lambda doc_id: doc_id in self._position or doc_id in batch_ids  # noqa: E731
+        for item in items:
+            report.documents_read += 1
+            record = pipeline.admit(item, is_seen, report)
+            if not isinstance(record, Skipped):
+                batch_ids.add(record[0])
+                record = pipeline.accept_record(cfg, record)
+            (skipped.append if isinstance(record, Skipped) else accepted.append)(record)
         signed = pipeline.sign_texts(cfg, accepted)
         skipped += signed.skipped
         for s in skipped:
@@ -228,7 +215,7 @@ class StreamIndex:
         new = firsts == positions
         self._copy_buckets.add(positions[new], signed.copy_keys[new])
         if cfg.detect_rewrites:
-            rewritable = new & (signed.content_words >= cfg.rare_stem_min_words)
+            rewritable = new & pipeline.in_rewrite_index(cfg, signed.content_words)
             self._rare_buckets.add(positions[rewritable], rare_keys[rewritable])
         return firsts
 
@@ -242,7 +229,7 @@ class StreamIndex:
         found = self._copy_buckets.members(signed.copy_keys, cfg.max_bucket_size, positions)
         found = [found[self._passes("copy", signed.copy_sketches, None, found)]]
         if cfg.detect_rewrites:
-            rows = np.flatnonzero(signed.content_words >= cfg.rare_stem_min_words)
+            rows = np.flatnonzero(pipeline.in_rewrite_index(cfg, signed.content_words))
             pairs = self._rare_buckets.members(rare_keys[rows], cfg.max_bucket_size, positions[rows])
             pairs[:, 0] = rows[pairs[:, 0]]
             found.append(pairs[self._passes("rewrite", rare_sketches, rare_counts, pairs)])
@@ -281,11 +268,7 @@ class StreamIndex:
         # documents are numbered by position, rows (not yet added, or a query) by -1 - row
         records = {-1 - r: rows[r] for r in np.unique(pairs[:, 0]).tolist()}
         records.update((k, self._docs[k]) for k in np.unique(pairs[:, 1]).tolist())
-        keys = list(records)
-        docs = {}
-        for lo in range(0, len(keys), self.config.batch_size):
-            chunk = keys[lo : lo + self.config.batch_size]
-            docs.update(zip(chunk, prepare([records[k][1] for k in chunk], self.config)))
+        docs = pipeline.prepared_by_key(self.config, list(records), [r[1] for r in records.values()])
         ids = {k: r[0] for k, r in records.items()}
         published = {k: r[2] for k, r in records.items()}
         ordered = []
