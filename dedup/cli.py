@@ -279,7 +279,7 @@ def render_verdict(match: Match, name_a: str, name_b: str) -> str:
 
 
 def _input_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="+", help="directories of text files, .jsonl / .jsonl.gz files, "
+    parser.add_argument("paths", nargs="+", help="directories of text files and JSON Lines shards, .jsonl / .jsonl.gz files, "
                                                  "or - for JSON Lines on stdin")
     parser.add_argument("-o", "--output", help="write pairs here instead of stdout")
     parser.add_argument("--id-field", default="id")

@@ -118,7 +118,8 @@ def _parse_date_text(text: str) -> datetime | None:
 def read_paths(paths: Iterable[str | os.PathLike], id_field: str = "id", text_field: str = "text",
                date_fields: tuple[str, ...] = DEFAULT_DATE_FIELDS, url_field: str = "url",
                title_field: str | None = None) -> Iterator[Document | Skipped]:
-    """Documents of directories of text files and of JSON Lines files (``-``: JSON Lines on stdin).
+    """Documents of directories (of text files and JSON Lines shards), of JSON Lines files (``-``:
+    JSON Lines on stdin) and of text files.
     With ``title_field``, a record's title (a headline kept apart from its text) becomes the text's
     first line."""
     for path in map(Path, paths):
@@ -129,8 +130,8 @@ def read_paths(paths: Iterable[str | os.PathLike], id_field: str = "id", text_fi
                 yield from _read_jsonl_lines(stdin, "stdin", id_field, text_field, date_fields, url_field,
                                              title_field)
         elif path.is_dir():
-            yield from read_directory(path)
-        elif path.name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
+            yield from read_directory(path, id_field, text_field, date_fields, url_field, title_field)
+        elif is_json_lines(path):
             yield from read_jsonl(path, id_field, text_field, date_fields, url_field, title_field)
         elif path.is_file():
             yield read_text_file(path, path.name)
@@ -138,15 +139,27 @@ def read_paths(paths: Iterable[str | os.PathLike], id_field: str = "id", text_fi
             yield Skipped(str(path), "not_found", "no such file or directory")
 
 
-def read_directory(root: Path) -> Iterator[Document | Skipped]:
-    """Every regular file below ``root``, in sorted order; ids are paths relative to ``root``."""
+def is_json_lines(path: Path) -> bool:
+    return path.name.endswith((".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz"))
+
+
+def read_directory(root: Path, id_field: str = "id", text_field: str = "text",
+                   date_fields: tuple[str, ...] = DEFAULT_DATE_FIELDS, url_field: str = "url",
+                   title_field: str | None = None) -> Iterator[Document | Skipped]:
+    """Every regular, non-hidden file below ``root``, in sorted order. A text file is one document,
+    its id its path relative to ``root``; a JSON Lines file (a shard of a corpus) gives its records,
+    with their own ids."""
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
             if name.startswith("."):
                 continue
             path = Path(dirpath) / name
-            yield read_text_file(path, path.relative_to(root).as_posix())
+            if is_json_lines(path):
+                yield from read_jsonl(path, id_field, text_field, date_fields, url_field, title_field,
+                                      name=path.relative_to(root).as_posix())
+            else:
+                yield read_text_file(path, path.relative_to(root).as_posix())
 
 
 def read_text_file(path: Path, doc_id: str) -> Document | Skipped:
@@ -160,11 +173,14 @@ def read_text_file(path: Path, doc_id: str) -> Document | Skipped:
 
 def read_jsonl(path: Path, id_field: str = "id", text_field: str = "text",
                date_fields: tuple[str, ...] = DEFAULT_DATE_FIELDS, url_field: str = "url",
-               title_field: str | None = None) -> Iterator[Document | Skipped]:
+               title_field: str | None = None, name: str | None = None) -> Iterator[Document | Skipped]:
+    """The records of a JSON Lines file; a bad line is a Skipped named ``name:line`` (``name``: the
+    file's name unless given)."""
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
         with opener(path, "rb") as f:
-            yield from _read_jsonl_lines(f, path.name, id_field, text_field, date_fields, url_field, title_field)
+            yield from _read_jsonl_lines(f, name or path.name, id_field, text_field, date_fields, url_field,
+                                         title_field)
     except OSError as e:  # unreadable
         yield Skipped(str(path), "unreadable", str(e))
 

@@ -202,6 +202,19 @@ def test_directory_reader_uses_relative_ids_and_skips_binary(tmp_path):
                                                         (str(tmp_path / "missing"), "Skipped")]
 
 
+def test_json_lines_shards_in_a_directory_give_their_records(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "page.txt").write_text("A page of its own.")
+    (tmp_path / "part-1.jsonl").write_text('{"id": "r1", "text": "First record.", "date": "2024-03-05"}\n')
+    with gzip.open(tmp_path / "sub" / "part-2.jsonl.gz", "wt") as f:
+        f.write('{"id": "r2", "text": "Second record."}\n{not json\n')
+    out = list(read_paths([tmp_path]))
+    assert [(x.id, type(x).__name__) for x in out] == [("page.txt", "Document"), ("r1", "Document"),
+                                                        ("r2", "Document"), ("sub/part-2.jsonl.gz:2", "Skipped")]
+    assert out[1].text == "First record." and out[1].published == "2024-03-05"
+    assert out[3].reason == "malformed_json"
+
+
 def test_char_shingles_configuration_works():
     found = {(a, b): rel for a, b, rel, _, _ in _result(copies_corpus(), shingle_kind="char", shingle_size=7)}
     assert found[("copy0", "doc0")] == "exact" and found[("doc0", "edit0")] == "near_duplicate"
