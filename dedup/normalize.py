@@ -7,7 +7,7 @@ refused with :class:`BinaryInputError`.
 
 Cleaning reduces a page given as HTML to its text (:func:`html_to_text`),
 decodes HTML character references left in scraped text (``&amp;``,
-``&#233;``), applies Unicode NFKC, unifies line ends (CRLF, CR, NEL, U+2028/9)
+``&#233;``), repairs mojibake (UTF-8 read as cp1252 twice over: ``Putinâ€™s``), applies Unicode NFKC, unifies line ends (CRLF, CR, NEL, U+2028/9)
 and drops scraped page furniture line by line with general rules: share and
 like counters, calls to action ("Read more", "Subscribe"), cookie notices, photo credits,
 breadcrumbs, "Advertisement", copyright lines, bars of links, short all-caps
@@ -26,6 +26,7 @@ import codecs
 import html
 import unicodedata
 
+import ftfy
 import regex
 
 
@@ -40,6 +41,17 @@ def _cp1252_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
 
 
 codecs.register_error("dedup-cp1252", _cp1252_fallback)
+
+
+def _latin1_for_the_rest(error: UnicodeEncodeError) -> tuple[bytes, int]:
+    # the inverse of the fallback above: what cp1252 cannot encode but Latin-1 can (C1 controls)
+    chars = error.object[error.start : error.end]
+    if max(map(ord, chars)) > 0xFF:
+        raise error
+    return chars.encode("latin-1"), error.end
+
+
+codecs.register_error("dedup-latin1", _latin1_for_the_rest)
 
 _CONTROL_BYTES = bytes([*range(0, 9), 11, *range(14, 32), 127])
 
@@ -74,6 +86,12 @@ def check_not_binary(text: str) -> None:
 
 
 _LINE_ENDS = regex.compile(r"\r\n|[\r\x85\u2028\u2029\x0b\x0c]")
+
+# Mojibake: UTF-8 read as cp1252 or Latin-1 turns a lead byte (C2-F4) into one of "Â".."ô" and a
+# continuation byte (80-BF) into a C1 control, a Latin-1 sign or one of cp1252's 27 extra characters
+_MOJIBAKE_PAIR = regex.compile("[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e"
+                               "\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201a\u201c-\u201e\u2020-\u2022"
+                               "\u2026\u2030\u2039\u203a\u20ac\u2122]")
 
 # A page given as HTML: three closing tags of common elements (Reuters' "<AMGD>" tickers are not)
 _HTML_CLOSING_TAG = regex.compile(r"</(?:p|div|span|a|li|h[1-6]|td|tr|table|section|article|body|html|head|title|ul|ol"
@@ -227,14 +245,33 @@ def _unwrap(lines: list[str]) -> list[str]:
     return paragraphs
 
 
+def repair_mojibake(text: str) -> str:
+    """Undo UTF-8 read as cp1252 or Latin-1 ("Putinâ€™s", "Â£600m").
+
+    >>> repair_mojibake("Putinâ€™s Â£600m")
+    'Putin’s £600m'
+    """
+    for _ in range(3):  # a whole text read with the wrong codec, once or more: undone exactly, and fast
+        try:
+            text = text.encode("cp1252", errors="dedup-latin1").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):  # mixed with good text, or mangled lossily
+            break
+        if not _MOJIBAKE_PAIR.search(text):
+            return text
+    # ftfy tells mojibake from real accents by heuristics; it is slow, so it reads only the lines that need it
+    return "\n".join(ftfy.fix_encoding(line) if _MOJIBAKE_PAIR.search(line) else line for line in text.split("\n"))
+
+
 def clean_text(text: str) -> str:
-    """An HTML page reduced to its text, character references decoded, NFKC, unified line ends,
+    """An HTML page reduced to its text, character references decoded, mojibake repaired, NFKC, unified line ends,
     page furniture removed, hard-wrapped paragraphs joined. Keeps case and sentence punctuation."""
     if looks_like_html(text):
         text = html_to_text(text)
     if "&" in text and _CHARACTER_REFERENCE.search(text):  # "Procter &amp; Gamble" is "Procter & Gamble"
         text = html.unescape(text)
     if not text.isascii():
+        if _MOJIBAKE_PAIR.search(text):
+            text = repair_mojibake(text)
         text = unicodedata.normalize("NFKC", _LINE_ENDS.sub("\n", text))
     elif "\r" in text or "\x0b" in text or "\x0c" in text:
         text = _LINE_ENDS.sub("\n", text)

@@ -1,3 +1,5 @@
+import unicodedata
+
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -106,6 +108,37 @@ def test_character_references_left_in_scraped_text_are_decoded():
     assert clean_text("Procter &amp; Gamble bought Caf&#233; Noir &#x26; Co &lt;CNC&gt;.") == \
         "Procter & Gamble bought Café Noir & Co <CNC>."
     assert clean_text("AT&T and R&D; fish & chips.") == "AT&T and R&D; fish & chips."
+
+
+_NON_ASCII_NEWS = [
+    "Armenia’s prime minister said it has “frozen” its role — at all levels.",
+    "Profits rose to £600m (€700m), the Zürich-based firm’s chief executive said.",
+    "São Paulo’s mayor met Ségolène Royal and Łukasz Kowalski in Kraków on Tuesday.",
+    "The café’s owner, naïve about the rules, paid a fine of 1,200 złoty…",
+]
+
+
+@pytest.mark.parametrize("sentence", _NON_ASCII_NEWS)
+@pytest.mark.parametrize("wrong_codec", ["cp1252", "latin-1"])
+def test_mojibake_is_repaired_to_the_text_it_was_made_from(sentence, wrong_codec):
+    # a page encoded as UTF-8 and read back as cp1252 (its five undefined bytes as Latin-1, as
+    # browsers do) or Latin-1: valid text, every accent and curly quote mangled
+    mangled = sentence.encode("utf-8").decode(wrong_codec, errors="dedup-cp1252")
+    assert mangled != sentence and clean_text(mangled) == clean_text(sentence)
+
+
+def test_mojibake_mixed_with_good_text_or_made_twice_is_repaired():
+    good = "\n".join(_NON_ASCII_NEWS)
+    mangled = [s.encode("utf-8").decode("cp1252", errors="dedup-cp1252") for s in _NON_ASCII_NEWS]
+    headline_mangled = "\n".join([mangled[0], *_NON_ASCII_NEWS[1:]])
+    twice = mangled[1].encode("utf-8").decode("cp1252", errors="dedup-cp1252")
+    assert clean_text(headline_mangled) == clean_text(good)
+    assert clean_text(twice) == clean_text(_NON_ASCII_NEWS[1])
+
+
+@pytest.mark.parametrize("sentence", _NON_ASCII_NEWS + ["Mañana, Ågot and Ørsted’s Ârea: Ã and Â alone are letters."])
+def test_text_that_is_not_mojibake_is_left_alone(sentence):
+    assert clean_text(sentence) == unicodedata.normalize("NFKC", sentence)
 
 
 def test_a_text_of_short_lines_only_is_kept_whole():
