@@ -7,8 +7,9 @@ refused with :class:`BinaryInputError`.
 
 Cleaning reduces a page given as HTML to its text (:func:`html_to_text`),
 decodes HTML character references left in scraped text (``&amp;``,
-``&#233;``), repairs mojibake (UTF-8 read as cp1252 twice over: ``Putinâ€™s``), applies Unicode NFKC, unifies line ends (CRLF, CR, NEL, U+2028/9)
-and drops scraped page furniture line by line with general rules: share and
+``&#233;``), repairs mojibake (UTF-8 text misread as cp1252: ``Putinâ€™s``),
+removes invisible format characters (soft hyphens, zero-width spaces), applies
+Unicode NFKC, unifies line ends (CRLF, CR, NEL, U+2028/9) and drops scraped page furniture line by line with general rules: share and
 like counters, calls to action ("Read more", "Subscribe"), cookie notices, photo credits,
 breadcrumbs, "Advertisement", copyright lines, bars of links, short all-caps
 section labels, lists of other stories' headlines under a heading ("Related
@@ -86,6 +87,8 @@ def check_not_binary(text: str) -> None:
 
 
 _LINE_ENDS = regex.compile(r"\r\n|[\r\x85\u2028\u2029\x0b\x0c]")
+
+_FORMAT_CHARACTERS = regex.compile(r"\p{Cf}+")
 
 # Mojibake: UTF-8 read as cp1252 or Latin-1 turns a lead byte (C2-F4) into one of "Â".."ô" and a
 # continuation byte (80-BF) into a C1 control, a Latin-1 sign or one of cp1252's 27 extra characters
@@ -272,7 +275,9 @@ def clean_text(text: str) -> str:
     if not text.isascii():
         if _MOJIBAKE_PAIR.search(text):
             text = repair_mojibake(text)
-        text = unicodedata.normalize("NFKC", _LINE_ENDS.sub("\n", text))
+        # invisible format characters (soft hyphens, zero-width spaces and joiners, marks of direction)
+        # split the words they sit in; a site's hyphenation hints or a copier's disguise
+        text = unicodedata.normalize("NFKC", _FORMAT_CHARACTERS.sub("", _LINE_ENDS.sub("\n", text)))
     elif "\r" in text or "\x0b" in text or "\x0c" in text:
         text = _LINE_ENDS.sub("\n", text)
     lines = _unwrap([line.strip() for line in text.split("\n")])

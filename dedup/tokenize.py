@@ -6,9 +6,10 @@ since CJK text has no spaces. Everything runs on numpy arrays of code points:
 no Python loop per character or per token.
 
 For every token the batch holds its character span, a 64-bit hash of its
-case-folded form, a hash of its first ``stem_length`` characters (a cheap,
-language-neutral stem), whether it is a content word (not a stopword, not a
-stray letter), and the sentence it belongs to.
+case-folded form (Cyrillic and Greek look-alikes folded to Latin letters), a
+hash of its first ``stem_length`` characters (a cheap, language-neutral stem),
+whether it is a content word (not a stopword, not a stray letter), and the
+sentence it belongs to.
 
 >>> batch = tokenize_batch(["Armenia froze it. Putin's answer to NATO?"], stem_length=6)
 >>> batch.doc(0).texts("Armenia froze it. Putin's answer to NATO?")
@@ -33,6 +34,13 @@ SEPARATOR, WORD, SOLO, TERMINAL, NEWLINE, SPACE = range(6)
 _TERMINALS = ".!?。！？"
 _CLOSING = np.array([ord(c) for c in ".!?\"'”’)»"])  # punctuation that closes a sentence's text
 _SPACES = "\t\x0b\x0c\r \xa0\u3000"
+# Cyrillic and Greek letters that look like Latin ones fold to them, as case does: a copy spelt with
+# look-alikes to hide it hashes as the copy (text in those scripts folds as consistently)
+_LATIN_LOOKALIKES = {
+    "a": "АаΑα", "b": "ВΒ", "c": "Сс", "d": "ԁ", "e": "ЕеΕ", "h": "НҺһΗ", "i": "ІіΙι", "j": "Јј", "k": "КΚκ",
+    "l": "ӏ", "m": "МΜ", "n": "Ν", "o": "ОоΟο", "p": "РрΡρ", "q": "ԛ", "s": "Ѕѕ", "t": "ТΤ", "u": "υ", "v": "ν",
+    "w": "ԝ", "x": "ХхΧ", "y": "УуΥ", "z": "Ζ",
+}
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,8 @@ def tables() -> _Tables:
             folded = m.group().lower()
         if len(folded) == 1:
             fold[m.start()] = ord(folded)
+    for latin, lookalikes in _LATIN_LOOKALIKES.items():
+        fold[[ord(c) for c in lookalikes]] = ord(latin)
     return _Tables(char_class, fold, is_lower)
 
 

@@ -46,6 +46,20 @@ def test_compare_without_a_corpus_tells_the_rewrite_from_same_story_coverage(see
         assert (m.relation, m.source) == expected, (a, b, m.scores)
 
 
+def test_a_copy_disguised_or_mangled_in_its_characters_is_still_the_same_text(seeds_dir):
+    source = (seeds_dir / SOURCE).read_text()
+    rewrite = (seeds_dir / REWRITE).read_text()
+    lookalikes = source.replace("a", "\u0430").replace("o", "\u03bf").replace("E", "\u0415")  # Cyrillic, Greek
+    soft_hyphens = regex.sub(r"(\w{4})(\w{4})", "\\1\u00ad\\2", source)
+    misread = rewrite.encode("utf-8").decode("cp1252", errors="dedup-cp1252")  # curly quotes mangled
+    det = Detector()
+    assert det.compare(source, lookalikes).relation == "exact"
+    assert det.compare(source, soft_hyphens).relation == "exact"
+    assert det.compare(rewrite, misread).relation == "exact"
+    m = det.compare(misread, lookalikes, ids=(REWRITE, SOURCE))
+    assert (m.relation, m.source) == ("rewrite", SOURCE)
+
+
 def _result(docs, **kw):
     return [(m.a, m.b, m.relation, m.source, round(m.similarity, 9)) for m in Detector(**kw).scan(docs)]
 

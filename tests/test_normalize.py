@@ -141,6 +141,12 @@ def test_text_that_is_not_mojibake_is_left_alone(sentence):
     assert clean_text(sentence) == unicodedata.normalize("NFKC", sentence)
 
 
+def test_invisible_format_characters_do_not_split_words():
+    # soft hyphens (a site's hyphenation hints), zero-width spaces and joiners, a mark of direction
+    assert clean_text("Pash\u00adinyan froze\u200b its role in the al\u200cli\u200dance.\u200e") == \
+        "Pashinyan froze its role in the alliance."
+
+
 def test_a_text_of_short_lines_only_is_kept_whole():
     table = "Shr 45 cts vs 58 cts\nNet 1.1 mln vs 829,000\nSales 7.9 mln vs 9.4 mln\nYear\nShr 1.22 dlrs vs 1.06 dlrs"
     assert clean_text(table) == table

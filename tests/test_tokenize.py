@@ -18,6 +18,21 @@ def test_case_folding_makes_hashes_equal():
     assert np.array_equal(a.hash, b.hash)
 
 
+@settings(max_examples=50, deadline=None)
+@given(st.text(alphabet="abcehijkmnopstuvwxyz ABCEHIKMNOPTXYZ.", min_size=1, max_size=80), st.randoms())
+def test_cyrillic_and_greek_lookalikes_hash_as_the_latin_letters_they_disguise(text, rnd):
+    from dedup.tokenize import _LATIN_LOOKALIKES
+    disguised = "".join(rnd.choice(_LATIN_LOOKALIKES[c.lower()] + c) if c.lower() in _LATIN_LOOKALIKES else c
+                        for c in text)
+    a, b = tokenize(text), tokenize(disguised)
+    assert np.array_equal(a.hash, b.hash) and np.array_equal(a.stem, b.stem)
+
+
+def test_cyrillic_text_keeps_words_apart():
+    words = tokenize("Москва мост место Пашинян")
+    assert len(set(words.hash.tolist())) == 4
+
+
 def test_stems_share_prefix():
     t = tokenize("participation participating partisan")
     assert t.stem[0] == t.stem[1] and t.stem[0] != t.stem[2]
