@@ -2,7 +2,8 @@
 
     python -m benchmarks.quality --seeds seeds --clough ../shared/eval/clough-stevenson \
         --msrp ../shared/eval/msrp/msr_paraphrase_train.txt [--generated CORPUS.jsonl] \
-        [--excerpts ../shared/corpora/bbc/docs.jsonl.gz] [--json out.json]
+        [--excerpts ../shared/corpora/bbc/docs.jsonl.gz] [--passages ../shared/corpora/bbc/docs.jsonl.gz] \
+        [--json out.json]
 
 For each labelled set it runs ``Detector.scan`` over every document (not over oracle pairs) and
 scores only the labelled pairs: derived-vs-not precision, recall and F1, precision of each relation,
@@ -13,7 +14,8 @@ thresholds 0.5 and 0.8, candidates taken as duplicates. MSRP scores the sentence
 ``CORPUS.jsonl.labels.jsonl``) and tells, for each planted kind, which relation the scan reported.
 ``--excerpts`` plants excerpts (a tenth, a fifth, three tenths, a half of an article's words, from
 its start or from anywhere) of articles of a real corpus among its documents, and tells how many
-the scan found and with which source.
+the scan found and with which source. ``--passages`` sets passages of 2-4 paragraphs of an article
+word for word into another article, and tells which relation and source the scan reported.
 """
 
 from __future__ import annotations
@@ -214,6 +216,45 @@ def excerpt_recall(corpus: Path, config: DedupConfig, articles: int = 300, seed:
     return found
 
 
+PASSAGE_PARAGRAPHS = (2, 3, 4)
+
+
+def passage_relations(corpus: Path, config: DedupConfig, articles: int = 300, seed: int = 5) -> dict:
+    """Passages (2, 3 or 4 consecutive paragraphs of 20 words or more) of ``articles`` articles of a
+    corpus, each set word for word among the first 8 paragraphs of another article and planted in
+    the corpus: per passage length, the relation the scan reported with the passage's article, and
+    how often it named that article as source, the copy, or neither."""
+    import random
+
+    rng = random.Random(seed)
+    docs = [d for d in read_paths([corpus]) if isinstance(d, Document)]
+    paragraphs = {d.id: [p for p in d.text.split("\n") if p.strip()] for d in docs}
+    long_docs = [d.id for d in docs if len(paragraphs[d.id]) >= 12]
+    planted = {}
+    for k in range(articles):
+        article, host = rng.sample(long_docs, 2)
+        n = rng.choice(PASSAGE_PARAGRAPHS)
+        starts = [i for i in range(1, len(paragraphs[article]) - n)
+                  if all(len(p.split()) >= 20 for p in paragraphs[article][i : i + n])]
+        if not starts:
+            continue
+        start = rng.choice(starts)
+        text = paragraphs[host][:8]
+        at = rng.randrange(1, len(text))
+        copy = Document(f"passage-{k}", "\n\n".join(text[:at] + paragraphs[article][start : start + n] + text[at:]))
+        docs.append(copy)
+        planted[tuple(sorted((copy.id, article)))] = (n, article)
+    out = {n: {"planted": 0, "relation": {}, "source": {"article": 0, "copy": 0, "null": 0}} for n in PASSAGE_PARAGRAPHS}
+    for n, _ in planted.values():
+        out[n]["planted"] += 1
+    for m in Detector(config).scan(docs):
+        if (m.a, m.b) in planted:
+            n, article = planted[(m.a, m.b)]
+            out[n]["relation"][m.relation] = out[n]["relation"].get(m.relation, 0) + 1
+            out[n]["source"]["null" if m.source is None else "article" if m.source == article else "copy"] += 1
+    return out
+
+
 def markdown(results: dict) -> str:
     lines = ["| set | system | precision | recall | F1 | direction right / wrong / unknown | seconds |",
              "|---|---|---|---|---|---|---|"]
@@ -233,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--msrp", type=Path, help="msr_paraphrase_train.txt")
     parser.add_argument("--generated", type=Path, help="a generated corpus .jsonl, its .labels.jsonl beside it")
     parser.add_argument("--excerpts", type=Path, help="a real corpus (.jsonl or .jsonl.gz) to plant excerpts in")
+    parser.add_argument("--passages", type=Path, help="a real corpus to plant passages of its articles in others")
     parser.add_argument("--json", type=Path, help="write all figures here")
     args = parser.parse_args(argv)
     config = DedupConfig()
@@ -252,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
         results["generated"] = relation_agreement(args.generated, config)
     if args.excerpts:
         results["excerpts"] = excerpt_recall(args.excerpts, config)
+    if args.passages:
+        results["passages"] = passage_relations(args.passages, config)
     print(markdown(results))
     for set_name, systems in results["sets"].items():
         r = systems["dedup"]
@@ -267,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
               f"pairs not planted {g['unplanted_pairs']}")
     if args.excerpts:
         print(f"\nexcerpts planted in {args.excerpts}, by share of the article: {json.dumps(results['excerpts'])}")
+    if args.passages:
+        print(f"\npassages planted in {args.passages}, by paragraphs: {json.dumps(results['passages'])}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
     return 0

@@ -7,7 +7,9 @@ Relations, first that holds:
   aligned sentences (``rewrite_min_sentences`` or more) cover each text by
   ``edited_copy_coverage`` or more: a whole text edited in most sentences, which breaks its
   shingles but not its sentences;
-* ``partial``: one text's shingles are mostly (>= ``partial_containment``) in the other;
+* ``partial``: one text's shingles are mostly (>= ``partial_containment``) in the other, or the
+  pair aligns as a rewrite (below) but most of its aligned sentences are copied word for word
+  (passages of one text set among other text), not reworded;
 * ``rewrite``: both texts have ``rewrite_min_words`` content words or more, at least
   ``rewrite_min_sentences`` sentences align in order (each aligned pair sharing a stem that is
   rare in the corpus) besides a verbatim run that closes both texts (a site's footer, which its
@@ -19,7 +21,7 @@ Relations, first that holds:
 
 Direction: the earlier ``published`` date names the source. Without dates, the
 text that is covered more by the other (containment for copies, alignment
-coverage for rewrites) is taken as derived, an excerpt or condensation of the
+coverage for rewrites and copied passages) is taken as derived, an excerpt or condensation of the
 other, when the asymmetry is at least ``direction_margin``; otherwise the
 source is unknown (None).
 """
@@ -78,6 +80,24 @@ def rewrite_evidence(alignment: Alignment, a: PreparedDoc, b: PreparedDoc,
     return [p for p in kept if not is_shared_quotation(p.a_text, p.b_text)]
 
 
+_WORD = regex.compile(r"\w+")
+
+
+def is_copied(sentence_a: str, sentence_b: str, n: int = 5) -> bool:
+    """Most word ``n``-grams of the shorter sentence are in the other: copied, perhaps edited, not
+    reworded (a paraphrase keeps the words but not their runs).
+
+    >>> is_copied("Armenia has frozen its role in the CSTO, he said.", "Armenia has frozen its role in the CSTO.")
+    True
+    >>> is_copied("Armenia has frozen its role in the CSTO.", "The CSTO role of Armenia is now frozen.")
+    False
+    """
+    words_a, words_b = (_WORD.findall(s.lower()) for s in (sentence_a, sentence_b))
+    n = max(1, min(n, len(words_a), len(words_b)))
+    grams_a, grams_b = ({tuple(w[i : i + n]) for i in range(len(w) - n + 1)} for w in (words_a, words_b))
+    return 2 * len(grams_a & grams_b) > min(len(grams_a), len(grams_b))
+
+
 def is_shared_quotation(sentence_a: str, sentence_b: str) -> bool:
     """Two aligned sentences that are both mostly quotation."""
     return min(quoted_share(sentence_a), quoted_share(sentence_b)) >= 0.5
@@ -92,19 +112,27 @@ def classify(a: PreparedDoc, b: PreparedDoc, scores: Scores, cfg: DedupConfig, a
         return "near_duplicate", scores.jaccard
     containment = max(scores.containment_a, scores.containment_b)
     if containment >= cfg.partial_containment:
-        # sentence by sentence: a text of one or two long "sentences" (no sentence punctuation)
-        # would be covered by its prefix
-        if (min(scores.alignment_a, scores.alignment_b) >= cfg.edited_copy_coverage
-                and scores.aligned_sentences >= cfg.rewrite_min_sentences):
-            return "near_duplicate", scores.jaccard
-        return "partial", containment
+        return _copy(scores, cfg)
     rewritten = max(scores.alignment_a, scores.alignment_b)
     if can_be_rewrite(a, b, cfg) and rewritten >= cfg.rewrite_score and alignment is not None:
         rewritten_pairs = rewrite_evidence(alignment, a, b, sentences)
         if (len(rewritten_pairs) >= cfg.rewrite_min_sentences
                 and sum(p.similarity for p in rewritten_pairs) >= cfg.rewrite_min_similarity_sum):
+            copied = sum(p.similarity for p in rewritten_pairs if is_copied(p.a_text, p.b_text, cfg.shingle_size))
+            if 2 * copied >= sum(p.similarity for p in rewritten_pairs):  # passages copied, not reworded
+                return _copy(scores, cfg)
             return "rewrite", rewritten
     return None, max(scores.jaccard, rewritten)
+
+
+def _copy(scores: Scores, cfg: DedupConfig) -> tuple[Relation, float]:
+    """A copy of the whole text, edited in most sentences, or of a part."""
+    # sentence by sentence: a text of one or two long "sentences" (no sentence punctuation) would
+    # be covered by its prefix
+    if (min(scores.alignment_a, scores.alignment_b) >= cfg.edited_copy_coverage
+            and scores.aligned_sentences >= cfg.rewrite_min_sentences):
+        return "near_duplicate", scores.jaccard
+    return "partial", max(scores.containment_a, scores.containment_b)
 
 
 def direction(relation: Relation | None, scores: Scores, cfg: DedupConfig,
@@ -117,7 +145,8 @@ def direction(relation: Relation | None, scores: Scores, cfg: DedupConfig,
         return ("a" if date_a < date_b else "b"), "published"
     if relation == "exact":
         return None, None
-    if relation == "rewrite":
+    if relation == "rewrite" or max(scores.containment_a, scores.containment_b) < cfg.partial_containment:
+        # related through its aligned sentences (a rewrite, copied passages): the text they cover more
         covered_a, covered_b = scores.alignment_a, scores.alignment_b
     else:
         covered_a, covered_b = scores.containment_a, scores.containment_b

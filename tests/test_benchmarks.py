@@ -5,7 +5,7 @@ import json
 
 from benchmarks.generate import write_corpus
 from benchmarks.perf import _median_run, _planted_scores
-from benchmarks.quality import EXCERPT_SHARES, excerpt_recall, relation_agreement
+from benchmarks.quality import EXCERPT_SHARES, PASSAGE_PARAGRAPHS, excerpt_recall, passage_relations, relation_agreement
 from dedup import DedupConfig, Detector
 from dedup.io import read_paths
 
@@ -55,6 +55,18 @@ def test_excerpt_recall_plants_every_share_and_finds_half_articles_with_their_so
     assert sorted(result) == list(EXCERPT_SHARES)
     assert all(r["planted"] == 5 for r in result.values())
     assert result[0.5]["found"] == result[0.5]["source_named"] == 5
+
+
+def test_passage_relations_account_for_every_planted_passage(tmp_path):
+    corpus = tmp_path / "articles.jsonl"
+    articles = ["\n\n".join(news_text(100 * k + i, 2) for i in range(14)) for k in range(30)]
+    corpus.write_text("".join(json.dumps({"id": f"doc{k}", "text": t}) + "\n" for k, t in enumerate(articles)))
+    result = passage_relations(corpus, DedupConfig(), articles=12)
+    assert sorted(result) == list(PASSAGE_PARAGRAPHS) and sum(r["planted"] for r in result.values()) == 12
+    for r in result.values():
+        assert sum(r["relation"].values()) == sum(r["source"].values()) <= r["planted"]
+    # four paragraphs of eight sentences, set among eight others: found, as copied passages
+    assert result[4]["relation"].get("partial", 0) == result[4]["planted"] > 0
 
 
 def test_median_run_takes_median_time_and_highest_memory():

@@ -103,6 +103,19 @@ def test_a_whole_copy_edited_in_every_sentence_is_a_near_duplicate_and_a_framed_
     assert det.compare(run_on, run_on[: len(run_on) // 4]).relation == "partial"
 
 
+def test_passages_copied_word_for_word_among_other_text_are_a_partial_copy_not_a_rewrite():
+    source = news_text(20, 14).split(". ")
+    other = news_text(21, 10).split(". ")
+    copy = ". ".join(other[:4] + source[5:9] + other[4:]).rstrip(".") + "."
+    m = Detector().compare(copy, ". ".join(source))
+    # neither text is mostly in the other, and the four sentences align as a rewrite would
+    assert max(m.scores.containment_a, m.scores.containment_b) < CFG.partial_containment
+    assert m.relation == "partial" and len(m.evidence) >= 4
+    # the same sentences reworded (their words in another order) are a rewrite
+    reworded = ". ".join(other[:4] + [" ".join(x.split()[::-1]).capitalize() for x in source[5:9]] + other[4:])
+    assert Detector().compare(reworded.rstrip(".") + ".", ". ".join(source)).relation == "rewrite"
+
+
 def test_alignment_reads_at_most_max_align_sentences_of_each_text():
     source = news_text(12, 30)
     sentences = [s.split() for s in source.rstrip(".").split(". ")]
@@ -143,7 +156,7 @@ def test_three_sentences_sharing_a_few_words_each_are_same_story_coverage_not_a_
         words = [word() for _ in range(10)]
         source.append(sentence(words))
         coverage.append(sentence(words[:4] + [word() for _ in range(6)] if k < 3 else [word() for _ in range(10)]))
-        rewrite.append(sentence(words[:7] + [word() for _ in range(3)]))
+        rewrite.append(sentence(rng.sample(words[:7], 7) + [word() for _ in range(3)]))  # reordered, reworded
     source, coverage, rewrite = (" ".join(x) for x in (source, coverage, rewrite))
     m = Detector().compare(coverage, source)
     assert m.relation is None and m.scores.aligned_sentences == 3
@@ -172,7 +185,7 @@ def test_reports_sharing_only_a_speakers_quotes_are_not_a_rewrite_but_a_rewrite_
     m = Detector().compare(report_a, report_b)
     assert m.relation is None and m.scores.aligned_sentences == 4  # the quotes align, and only they
     unquoted = Detector().compare(report_a.replace('"', ""), report_b.replace('"', ""))
-    assert unquoted.relation == "rewrite"  # the same sentences outside quotation marks show rewriting
+    assert unquoted.relation == "partial"  # the same sentences outside quotation marks are copied passages
     # a rewrite keeps the quotes and carries over the narrative around them
     paraphrased = [" ".join(n.rstrip(".").split()[8::-1]).capitalize() + " " + words(3) + "." for n in narrative]
     rewrite = " ".join(paraphrased[:3] + quotes[:2] + paraphrased[3:])
