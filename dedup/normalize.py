@@ -10,9 +10,10 @@ decodes HTML character references left in scraped text (``&amp;``,
 ``&#233;``), repairs mojibake (UTF-8 text misread as cp1252: ``Putinâ€™s``),
 removes invisible format characters (soft hyphens, zero-width spaces), applies
 Unicode NFKC, unifies line ends (CRLF, CR, NEL, U+2028/9) and drops scraped page furniture line by line with general rules: share and
-like counters, calls to action ("Read more", "Subscribe"), cookie notices, photo credits,
-breadcrumbs, "Advertisement", copyright lines, bars of links, short all-caps
-section labels, lists of other stories' headlines under a heading ("Related
+like counters, calls to action ("Read more", "Subscribe"), cookie notices, photo and agency
+credits, teasers ("Related: ...", "ALSO READ | ..."), reading aids ("5 min read"), bylines,
+publication stamps, wire sign-offs ("Reporting by ...; Editing by ..."), breadcrumbs,
+"Advertisement", copyright lines, bars of links, short all-caps section labels, lists of other stories' headlines under a heading ("Related
 stories", "More from ...", "You may also like"), and a trailing run of short
 navigation lines.
 
@@ -187,6 +188,18 @@ _FURNITURE = [
     r"((photo|image|picture|video|graphic)s?\s*)?credits?\s*[:\-–—].{0,200}",
     r"(photo|image|picture|file\s+photo)s?\s*[:\-–—|].{0,200}",
     r"(photo|image)\s+(by|via|courtesy\s+of)\b.{0,120}",
+    # teasers for other pages: "Related: ...", "ALSO READ | ...", "Watch: ..."
+    r"(related|also\s+read|read\s+also|see\s+also|watch|listen|more\s+on\s+this(\s+story)?)\s*[:|\-–—]\s*.{1,150}",
+    r"(listen\s+to\s+(this|the)\s+(article|story)|\d+\s*-?\s*min(ute)?s?\s+read|loading\W{0,3}"
+    r"|join\s+the\s+(conversation|discussion)|(leave|post|add)\s+a\s+comment|print\s+this\s+(article|page))\b.{0,40}",
+    r"(do\s+you\s+have\s+a|got\s+a|have\s+a)\s+(news\s+)?(story|tip)\b.{0,120}",
+    # publication stamps: "Published March 5, 2024", "Updated: 3:45 PM ET"
+    r"(first\s+|last\s+)?(published|updated|posted|modified)\s*(:|on\b|at\b)?\s*"
+    r"(\d|(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun|yesterday|today)).{0,80}",
+    # wire sign-offs and agency credits: "Reporting by ...; Editing by ...", "(AP Photo/...)", "Getty Images"
+    r"(additional\s+)?(reporting|writing|editing)\s+by\s+[^.!?]{1,150}",
+    r"our\s+standards\s*:.{0,80}",
+    r"\(?(ap|afp|epa|reuters|getty(\s+images)?|shutterstock|depositphotos)(\s+photo)?(\s*(/|via)\s*[^()]{1,60})?\)?",
     # breadcrumbs: separators alone, or a numbered item of a few words
     r"[\s/>»|·•\-–—]+",
     r"\d{1,2}\.\s*[/>»|·•]?\s*(\S+\s*){0,4}",
@@ -205,6 +218,9 @@ _LINK_BAR = regex.compile(r"^[^|·•]{1,40}(\s[|·•]\s[^|·•]{1,40}){2,}$")
 _RIGHTS_RESERVED = regex.compile(r"\ball\s+rights\s+reserved[.!]?$", regex.IGNORECASE)
 _ALL_CAPS_LABEL = regex.compile(r"^[\p{Lu}\p{N}\s&:'’-]{2,60}$")
 _SENTENCE_END = regex.compile(r"[.!?。！？\"”’')]$")
+# "By Jane Doe", "By Jane Doe and John Roe, Associated Press": names only, capitalised (case matters)
+_BYLINE = regex.compile(r"^(?:By|BY)\s+\p{Lu}[\p{L}.'’-]*(?:\s+\p{Lu}[\p{L}.'’-]*){0,3}"
+                        r"(?:(?:\s*,\s*|\s+and\s+|\s*&\s*)\p{Lu}[\p{L}.'’-]*(?:\s+\p{Lu}[\p{L}.'’-]*){0,4}){0,3}$")
 
 
 _MAX_FURNITURE_CHARS = 240  # every rule matches only lines shorter than this
@@ -218,6 +234,8 @@ def _is_furniture(line: str) -> bool:
     if ("|" in line or "·" in line or "•" in line) and _LINK_BAR.match(line):
         return True
     if len(line) <= 140 and "reserved" in line.lower() and _RIGHTS_RESERVED.search(line):
+        return True
+    if line[:2] in ("By", "BY") and len(line) <= 120 and _BYLINE.match(line):
         return True
     return len(line.split()) <= 5 and _ALL_CAPS_LABEL.match(line) is not None and not _SENTENCE_END.search(line)
 

@@ -43,7 +43,14 @@ def test_line_ends_and_nfkc():
      "We use cookies to improve your experience on our site and to show you relevant advertising.",
      "By continuing to use this site you agree to our use of cookies. Find out more.", "Accept all cookies",
      "Story continues below advertisement",
-     "About us · Careers · Contact"],
+     "About us · Careers · Contact",
+     # teasers, reading aids, bylines, publication stamps, wire sign-offs and agency credits
+     "Related: Armenia quits alliance", "ALSO READ | Armenia quits the alliance", "Watch: The prime minister speaks",
+     "Listen to this article", "5 min read", "Loading...", "Join the conversation",
+     "Do you have a story? Email us at tips@example.com", "By John Smith, Associated Press",
+     "By JOHN SMITH and JANE DOE", "Published March 5, 2024", "Updated: 3:45 PM ET, Tue March 5, 2024",
+     "Reporting by Jane Doe; Editing by Bob Roe", "Our Standards: The Thomson Reuters Trust Principles.",
+     "(AP Photo/Stepan Poghosyan)", "Getty Images", "AFP via Getty Images"],
 )
 def test_page_furniture_lines_are_removed(furniture):
     body = "The minister resigned on Friday after a long dispute over the budget."
@@ -57,7 +64,13 @@ def test_real_sentences_survive():
             "Regulators said the company uses cookies to track visitors without asking them first.\n"
             "The court ruled that the copyright claims over the song could go to trial in the spring, "
             "after the label argued that all rights reserved in the 1998 contract passed to the new owner.\n"
-            "Scores: Arsenal 2 | Chelsea 1 | Spurs 0 was the table the coach kept on his office wall all season.")
+            "Scores: Arsenal 2 | Chelsea 1 | Spurs 0 was the table the coach kept on his office wall all season.\n"
+            "By Tuesday, the talks had collapsed.\nBy then the damage was done.\n"
+            "Updated figures show the economy grew by 3% in March.\nPublished accounts show a loss of $5m.\n"
+            "Reporting by the BBC has shown the scale of the problem.\n"
+            "Watch the skies, officials warned residents on Monday.\n"
+            "Related parties hold 30% of the shares, the filing shows.\nReuters reported the deal on Monday.\n"
+            "Posted losses widened to $3bn in 2023, the company said.")
     assert clean_text(text) == text
 
 
