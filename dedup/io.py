@@ -64,10 +64,40 @@ def html_published(page: str) -> str | None:
     return None
 
 
+# a scraped page's publication stamp near its top: "Published March 5, 2024", "Posted on 2024-03-05"
+# (not "Updated": a page is updated after it was copied); the day only, since a time's zone is seldom stated
+_STAMP = regex.compile(r"^\s*(?:first\s+)?(?:published|posted)\b(?:\s+(?:on|at))?\s*:?\s*"
+                       r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
+                       r"(?:(\d{4})-(\d\d)-(\d\d)(?!\d)|([a-z]{3,9})\.?\s+(\d{1,2}),?\s+(\d{4})\b"
+                       r"|(\d{1,2})\s+([a-z]{3,9})\.?,?\s+(\d{4})\b)", regex.IGNORECASE | regex.MULTILINE)
+_MONTHS = {name: k for k, name in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
+                                              "nov", "dec"), 1)}
+
+
+def text_published(text: str) -> str | None:
+    """The day a scraped page's publication stamp states, among its first 15 lines (ISO 8601).
+
+    >>> text_published("Rates rise\\nBy Jane Doe\\nPublished: Tue, March 5, 2024 10:32 AM ET\\nThe bank raised rates.")
+    '2024-03-05'
+    """
+    head = "\n".join(text[:3000].split("\n")[:15])
+    for stamp in _STAMP.finditer(head):
+        iso_y, iso_m, iso_d, month_1, day_1, year_1, day_2, month_2, year_2 = stamp.groups()
+        if iso_y:
+            return f"{iso_y}-{iso_m}-{iso_d}"
+        month = _MONTHS.get((month_1 or month_2)[:3].lower())
+        if month:
+            return f"{year_1 or year_2}-{month:02d}-{int(day_1 or day_2):02d}"
+    return None
+
+
 def _with_page_date(doc: Document) -> Document:
-    """A document given as an HTML page without a date takes the one its markup states."""
-    if doc.published is None and looks_like_html(doc.text):
-        return doc._replace(published=html_published(doc.text))
+    """A document without a date takes the one its page states: in its markup when it is HTML, or
+    in a publication stamp near its top."""
+    if doc.published is None:
+        page_date = html_published(doc.text) if looks_like_html(doc.text) else text_published(doc.text)
+        if page_date is not None:
+            return doc._replace(published=page_date)
     return doc
 
 

@@ -75,6 +75,23 @@ def test_html_pages_take_their_publication_date_from_their_markup(tmp_path, caps
     assert (pair["source"], pair["direction_basis"]) == ("b", "published")
 
 
+def test_scraped_text_pages_take_their_publication_date_from_a_stamp_near_the_top(tmp_path, capsys):
+    article = news_text(5)
+    # the copy is the longer text: by coverage alone it would read as the source of an excerpt
+    pages = {"copy.txt": f"Headline\nBy Jane Doe\nPublished: Wed, March 6, 2024 9:30 AM ET\n{article}\n{news_text(6, 4)}",
+             "original.txt": f"Headline\nPosted on 2024-03-05T08:00:00Z\nUpdated March 7, 2024\n{article}"}
+    for name, text in pages.items():
+        (tmp_path / name).write_text(text)
+    assert main(["scan", str(tmp_path)]) == 0
+    pair = json.loads(capsys.readouterr().out)
+    assert (pair["source"], pair["direction_basis"]) == ("original.txt", "published")
+    # no stamp, or only an update: the texts decide
+    (tmp_path / "original.txt").write_text(f"Headline\nUpdated March 7, 2024\n{article}")
+    assert main(["scan", str(tmp_path)]) == 0
+    pair = json.loads(capsys.readouterr().out)
+    assert (pair["source"], pair["direction_basis"]) == ("copy.txt", "coverage")
+
+
 def test_compare_readable_and_json(capsys):
     a, b = str(SEEDS / REWRITE), str(SEEDS / SOURCE)
     assert main(["compare", a, b]) == 0
