@@ -80,10 +80,10 @@ def text_published(text: str) -> str | None:
     >>> text_published("Rates rise\\nBy Jane Doe\\nPublished: Tue, March 5, 2024 10:32 AM ET\\nThe bank raised rates.")
     '2024-03-05'
     """
-    lowered = text[:3000].lower()
-    if "published" not in lowered and "posted" not in lowered:  # a plain search first: the regex costs 60 µs
+    head = text[:3000]
+    if not any(word in head for word in ("ublished", "UBLISHED", "osted", "OSTED")):  # the regex costs 60 µs
         return None
-    head = "\n".join(text[:3000].split("\n")[:15])
+    head = "\n".join(head.split("\n")[:15])
     for stamp in _STAMP.finditer(head):
         iso_y, iso_m, iso_d, month_1, day_1, year_1, day_2, month_2, year_2 = stamp.groups()
         if iso_y:
