@@ -81,7 +81,8 @@ def text_published(text: str) -> str | None:
     '2024-03-05'
     """
     head = text[:3000]
-    if not any(word in head for word in ("ublished", "UBLISHED", "osted", "OSTED")):  # the regex costs 60 µs
+    lowered = head.lower()
+    if "published" not in lowered and "posted" not in lowered:  # a plain search first: the regex costs 60 µs
         return None
     head = "\n".join(head.split("\n")[:15])
     for stamp in _STAMP.finditer(head):
