@@ -5,6 +5,7 @@
 'exact'
 """
 
+from dedup.cluster import redundant
 from dedup.config import DedupConfig
 from dedup.detector import Detector, Scan
 from dedup.io import read_paths
@@ -14,6 +15,6 @@ from dedup.types import Cluster, Document, DocumentSkipped, Match, Scores, ScanR
 
 __all__ = [
     "Cluster", "DedupConfig", "Detector", "Document", "DocumentSkipped", "Match", "Scan", "ScanReport", "Scores",
-    "SentencePair", "Skipped", "StreamIndex", "WorkerDied", "read_paths",
+    "SentencePair", "Skipped", "StreamIndex", "WorkerDied", "read_paths", "redundant",
 ]
 __version__ = "0.1.0"

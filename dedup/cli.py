@@ -1,6 +1,6 @@
 """Command line: a thin layer over :class:`dedup.Detector`.
 
-    dedup scan PATH [PATH ...] [--output FILE] [--clusters FILE]
+    dedup scan PATH [PATH ...] [--output FILE] [--clusters FILE] [--drop FILE]
     dedup stream PATH [PATH ...] [--weights-from PATH] [--index FILE]
     dedup compare A B [--json]
 """
@@ -19,18 +19,20 @@ import sys
 import textwrap
 import threading
 import time
+import typing
 from pathlib import Path
 
 import orjson
 
 from dedup.config import DedupConfig
+from dedup.cluster import redundant
 from dedup.detector import Detector
 from dedup.io import DEFAULT_DATE_FIELDS, read_paths, read_text_file
 from dedup.normalize import BinaryInputError
 from dedup.parallel import WorkerDied, keep_freed_buffers, resolve_workers
 from dedup.relate import is_shared_quotation
 from dedup.stream import StreamIndex
-from dedup.types import Document, Match, ScanReport, Skipped
+from dedup.types import Document, Match, Relation, ScanReport, Skipped
 
 
 def _config_args(parser: argparse.ArgumentParser) -> None:
@@ -92,18 +94,26 @@ def cmd_scan(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _relations(value: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in value.split(",") if name.strip())
+    known = typing.get_args(Relation)
+    if not names or any(name not in known for name in names):
+        raise argparse.ArgumentTypeError(f"{value!r}: relations are {', '.join(known)}")
+    return names
+
+
 def _write_scan(args: argparse.Namespace) -> int:
     det = Detector(_config(args))
     docs = _read(args.paths, args)
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     progress = _Progress()
     scan = det.scan(docs, progress=progress)
-    linked: list[Match] = []  # for --clusters, kept without their evidence
+    linked: list[Match] = []  # for --clusters and --drop, kept without their evidence
     flushed = time.monotonic()
     failure = None
     try:
         for match in scan:
-            if args.clusters:
+            if args.clusters or args.drop:
                 linked.append(dataclasses.replace(match, evidence=()))
             out.write(orjson.dumps(match.to_dict()).decode() + "\n")
             if time.monotonic() - flushed > 1.0:  # what is found reaches the file within a second
@@ -125,6 +135,12 @@ def _write_scan(args: argparse.Namespace) -> int:
             with open(args.clusters, "w", encoding="utf-8") as f:
                 for c in det.cluster(linked):
                     f.write(orjson.dumps({"members": list(c.members), "source": c.source}).decode() + "\n")
+        if args.drop:
+            dropped = redundant(linked, args.drop_relations)
+            with open(args.drop, "w", encoding="utf-8") as f:
+                f.writelines(doc_id + "\n" for doc_id in dropped)
+            print(f"{len(dropped)} ids to leave out ({', '.join(args.drop_relations)} copies) written to {args.drop}",
+                  file=sys.stderr)
         _print_summary(scan.report, args.show_skipped)
     if failure:
         print(failure, file=sys.stderr)
@@ -299,6 +315,10 @@ def build_parser() -> argparse.ArgumentParser:
     scan = sub.add_parser("scan", help="find related pairs in a corpus; JSON Lines out")
     _input_args(scan)
     scan.add_argument("--clusters", help="write clusters (JSON Lines) to this file")
+    scan.add_argument("--drop", metavar="FILE", help="write the ids a deduplicated corpus leaves out, one a line: "
+                                                     "all of each cluster of copies but its source (or first id)")
+    scan.add_argument("--drop-relations", default="exact,near_duplicate", type=_relations, metavar="R[,R...]",
+                      help="the pairs that make copies for --drop (default: exact,near_duplicate)")
     _config_args(scan)
     scan.set_defaults(func=cmd_scan)
 

@@ -3,7 +3,8 @@
 Union-find joins the documents of every related pair into connected
 components. A cluster's source is its earliest-published member when dates
 are known, else the one member that the pairs name as a source and never as
-derived; when the pairs disagree or say nothing, it is None.
+derived; when the pairs disagree or say nothing, it is None. :func:`redundant`
+lists what deduplicating a corpus removes: all of each cluster of copies but one.
 
 >>> from dedup.types import Match, Scores
 >>> s = Scores(1, 1, 1, 1, 1, 1)
@@ -59,6 +60,22 @@ def cluster(matches: Iterable[Match], published: Mapping[str, datetime | None] |
         members.sort()
         out.append(Cluster(tuple(members), _cluster_source(members, sources, derived, published or {})))
     return sorted(out, key=lambda c: c.members[0])
+
+
+def redundant(matches: Iterable[Match], relations: Iterable[str] = ("exact", "near_duplicate"),
+              published: Mapping[str, datetime | None] | None = None) -> list[str]:
+    """The ids a deduplicated corpus leaves out, sorted: of each cluster joined by pairs of the given
+    ``relations``, every member but one, its source when known, else its first id.
+
+    >>> from dedup.types import Scores
+    >>> s = Scores(1, 1, 1, 1, 1, 1)
+    >>> redundant([Match("x", "y", "exact", 1.0, None, s), Match("y", "z", "near_duplicate", .9, "z", s),
+    ...            Match("u", "v", "rewrite", .3, "v", s)])
+    ['x', 'y']
+    """
+    relations = set(relations)
+    clusters = cluster((m for m in matches if m.relation in relations), published)
+    return sorted(member for c in clusters for member in c.members if member != (c.source or c.members[0]))
 
 
 def _cluster_source(members, sources, derived, published) -> str | None:

@@ -3,6 +3,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from dedup.cli import main
 
 from conftest import REWRITE, SEEDS, SOURCE, news_text
@@ -32,6 +34,23 @@ def test_scan_writes_output_and_clusters(tmp_path, capsys):
     assert [json.loads(line)["members"] for line in clusters.read_text().splitlines()] == [["x.txt", "y.txt", "z.txt"]]
     err = capsys.readouterr().err
     assert "skipped 1 (empty: 1)" in err and "skipped empty.txt: empty" in err
+
+
+def test_scan_writes_the_ids_a_deduplicated_corpus_leaves_out(tmp_path, capsys):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("x.txt", "y.txt", "z.txt"):
+        (corpus / name).write_text(news_text(1))
+    (corpus / "w.txt").write_text(news_text(2))
+    (corpus / "part.txt").write_text(". ".join(news_text(2).split(". ")[:5]) + ".")  # a part of w
+    drop = tmp_path / "drop.txt"
+    assert main(["scan", str(corpus), "--drop", str(drop)]) == 0
+    assert drop.read_text().split() == ["y.txt", "z.txt"]
+    assert "2 ids to leave out" in capsys.readouterr().err
+    assert main(["scan", str(corpus), "--drop", str(drop), "--drop-relations", "exact,partial"]) == 0
+    assert drop.read_text().split() == ["part.txt", "y.txt", "z.txt"]
+    with pytest.raises(SystemExit):
+        main(["scan", str(corpus), "--drop", str(drop), "--drop-relations", "exact,copies"])
 
 
 def test_scan_jsonl_with_custom_fields(tmp_path, capsys):

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from dedup import DedupConfig, Detector
 from dedup.align import align, similarity_matrix
-from dedup.cluster import cluster
+from dedup.cluster import cluster, redundant
 from dedup.relate import direction, quoted_share
 from dedup.tokenize import tokenize
 from dedup.types import Match, Scores
@@ -223,6 +223,30 @@ def test_clusters_name_their_source():
     assert [(c.members, c.source) for c in cluster(matches)] == [(("a", "b", "c"), "b"), (("d", "e"), None)]
     dated = {"d": datetime(2021, 1, 1), "e": datetime(2020, 1, 1)}
     assert cluster(matches[2:3], dated)[0].source == "e"
+
+
+def test_redundant_keeps_one_document_of_each_cluster_of_copies():
+    s = scores()
+    matches = [Match("a", "b", "exact", 1, None, s), Match("b", "c", "near_duplicate", 0.9, "c", s),
+               Match("d", "e", "partial", 0.6, "e", s), Match("f", "g", "rewrite", 0.3, "g", s)]
+    assert redundant(matches) == ["a", "b"]  # c is named the source of the copies
+    assert redundant(matches, ("exact", "near_duplicate", "partial")) == ["a", "b", "d"]
+    assert redundant(matches, ("rewrite",)) == ["f"]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12), st.sampled_from(["exact", "near_duplicate", "rewrite"]),
+                          st.booleans()), max_size=30), st.randoms())
+def test_redundant_leaves_one_per_cluster_whatever_the_order_of_the_pairs(edges, rnd):
+    s = scores()
+    matches = [Match(f"d{x}", f"d{y}", rel, 0.5, f"d{x}" if named else None, s) for x, y, rel, named in edges if x != y]
+    dropped = redundant(matches)
+    shuffled = matches[:]
+    rnd.shuffle(shuffled)
+    assert redundant(shuffled) == dropped
+    clusters = cluster([m for m in matches if m.relation != "rewrite"])
+    assert len(dropped) == sum(len(c.members) - 1 for c in clusters)
+    assert all(sum(member not in dropped for member in c.members) == 1 for c in clusters)
 
 
 @settings(max_examples=40, deadline=None)
