@@ -30,10 +30,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import numpy as np
 import regex
 
 from dedup.align import Alignment
+from dedup.arrays import in_sorted, ranges
 from dedup.config import DedupConfig
+from dedup.hashing import mix64
+from dedup.shingle import ngram_hashes
 from dedup.types import Match, Relation, Scores, SentencePair
 from dedup.verify import PreparedDoc, can_be_rewrite
 
@@ -80,22 +84,31 @@ def rewrite_evidence(alignment: Alignment, a: PreparedDoc, b: PreparedDoc,
     return [p for p in kept if not is_shared_quotation(p.a_text, p.b_text)]
 
 
-_WORD = regex.compile(r"\w+")
+def copied(a: PreparedDoc, b: PreparedDoc, pairs: list[SentencePair], n: int = 5) -> np.ndarray:
+    """Whether each aligned sentence pair is copied, perhaps edited, not reworded: most word
+    ``n``-grams of the shorter sentence (one of all its words if it has fewer) are in the other.
+    A paraphrase keeps the words but not their runs.
 
-
-def is_copied(sentence_a: str, sentence_b: str, n: int = 5) -> bool:
-    """Most word ``n``-grams of the shorter sentence are in the other: copied, perhaps edited, not
-    reworded (a paraphrase keeps the words but not their runs).
-
-    >>> is_copied("Armenia has frozen its role in the CSTO, he said.", "Armenia has frozen its role in the CSTO.")
-    True
-    >>> is_copied("Armenia has frozen its role in the CSTO.", "The CSTO role of Armenia is now frozen.")
-    False
+    >>> from dedup.config import DedupConfig
+    >>> from dedup.verify import prepare
+    >>> a, b = prepare(["Armenia has frozen its role in the CSTO, he said. The CSTO role of Armenia is now frozen.",
+    ...                 "Armenia has frozen its role in the CSTO. Armenia froze its role in the CSTO."], DedupConfig())
+    >>> copied(a, b, [SentencePair(0, 0, "", "", 1.0), SentencePair(1, 1, "", "", 0.8)]).tolist()
+    [True, False]
     """
-    words_a, words_b = (_WORD.findall(s.lower()) for s in (sentence_a, sentence_b))
-    n = max(1, min(n, len(words_a), len(words_b)))
-    grams_a, grams_b = ({tuple(w[i : i + n]) for i in range(len(w) - n + 1)} for w in (words_a, words_b))
-    return 2 * len(grams_a & grams_b) > min(len(grams_a), len(grams_b))
+    sides = []
+    for doc, sentences in ((a, [p.a_index for p in pairs]), (b, [p.b_index for p in pairs])):
+        tokens = doc.tokens
+        bounds = np.searchsorted(tokens.sentence, np.arange(tokens.n_sentences + 1))
+        offsets, grams = ngram_hashes(tokens.hash, bounds, n)
+        starts = offsets[sentences]
+        lengths = offsets[np.asarray(sentences) + 1] - starts
+        pair = np.repeat(np.arange(len(pairs), dtype=np.uint64), lengths)
+        # each n-gram keyed by its pair: a sentence's n-grams meet only those of its counterpart
+        sides.append((mix64(grams[ranges(starts, lengths)] ^ mix64(pair)), pair, lengths))
+    (keys_a, pair_a, grams_a), (keys_b, _, grams_b) = sides
+    shared = np.bincount(pair_a[in_sorted(keys_a, np.sort(keys_b))].astype(np.intp), minlength=len(pairs))
+    return 2 * shared > np.minimum(grams_a, grams_b)
 
 
 def is_shared_quotation(sentence_a: str, sentence_b: str) -> bool:
@@ -118,8 +131,9 @@ def classify(a: PreparedDoc, b: PreparedDoc, scores: Scores, cfg: DedupConfig, a
         rewritten_pairs = rewrite_evidence(alignment, a, b, sentences)
         if (len(rewritten_pairs) >= cfg.rewrite_min_sentences
                 and sum(p.similarity for p in rewritten_pairs) >= cfg.rewrite_min_similarity_sum):
-            copied = sum(p.similarity for p in rewritten_pairs if is_copied(p.a_text, p.b_text, cfg.shingle_size))
-            if 2 * copied >= sum(p.similarity for p in rewritten_pairs):  # passages copied, not reworded
+            similarity = np.array([p.similarity for p in rewritten_pairs])
+            if 2 * similarity[copied(a, b, rewritten_pairs, cfg.shingle_size)].sum() >= similarity.sum():
+                # passages copied, not reworded
                 return _copy(scores, cfg)
             return "rewrite", rewritten
     return None, max(scores.jaccard, rewritten)
