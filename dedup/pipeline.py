@@ -19,7 +19,7 @@ from dedup.hashing import cache_powers
 from dedup.index import band_keys, optimal_bands, pairs_from_bands
 from dedup.io import parse_date
 from dedup.normalize import BinaryInputError, check_not_binary, clean_text, decode_bytes
-from dedup.relate import relate
+from dedup.relate import copied_sentences, may_be_rewrite, relate
 from dedup.shingle import content_stems
 from dedup.sign import jaccard_from_low_bytes, low_bytes, sign
 from dedup.store import BandSlice, SegmentSlice, Spool, TextSlice, band_keys_of, map_for_random_rows
@@ -297,13 +297,17 @@ def verify_pairs(cfg: DedupConfig, df: DocumentFrequency, docs, pairs: list[tupl
     wanted = [docs[i].fingerprint != docs[j].fingerprint
               and (is_copy(overlap, cfg) or (try_rewrite and can_be_rewrite(docs[i], docs[j], cfg)))
               for (i, j, try_rewrite), overlap in zip(pairs, overlaps)]
-    aligned = iter(align_docs(docs, [(i, j) for (i, j, _), w in zip(pairs, wanted) if w], cfg, weights, distinctive))
-    out = []
-    for (i, j, _), overlap, w in zip(pairs, overlaps, wanted):
-        alignment = next(aligned) if w else None
-        out.append(relate(ids[i], ids[j], docs[i], docs[j], scores_of(overlap, alignment), alignment, cfg,
-                          (published[i], published[j])))
-    return out
+    alignments = align_docs(docs, [(i, j) for (i, j, _), w in zip(pairs, wanted) if w], cfg, weights, distinctive)
+    alignments = iter(alignments)
+    aligned = [next(alignments) if w else None for w in wanted]
+    # which aligned sentences are copied, in one batch, where a verdict may ask (a rewrite's evidence)
+    asks = [k for k, ((i, j, _), overlap, alignment) in enumerate(zip(pairs, overlaps, aligned))
+            if not is_copy(overlap, cfg) and may_be_rewrite(docs[i], docs[j], alignment, cfg)]
+    copied = dict(zip(asks, copied_sentences([(docs[pairs[k][0]], docs[pairs[k][1]], aligned[k]) for k in asks],
+                                             cfg.shingle_size))) if asks else {}
+    return [relate(ids[i], ids[j], docs[i], docs[j], scores_of(overlap, alignment), alignment, cfg,
+                   (published[i], published[j]), copied.get(k))
+            for k, ((i, j, _), overlap, alignment) in enumerate(zip(pairs, overlaps, aligned))]
 
 
 @dataclass(frozen=True)

@@ -76,39 +76,53 @@ def quoted_share(sentence: str) -> float:
 
 
 def rewrite_evidence(alignment: Alignment, a: PreparedDoc, b: PreparedDoc,
-                     sentences: tuple[SentencePair, ...]) -> list[SentencePair]:
-    """The aligned sentence pairs (``sentences``, the alignment's pairs with their texts) that show
-    rewriting: not a shared footer, nor two quotations of a speaker (independent reports of one
-    event quote the same words; a rewrite also carries the narrative)."""
-    kept = sentences[: len(sentences) - shared_footer(alignment, a, b)]
-    return [p for p in kept if not is_shared_quotation(p.a_text, p.b_text)]
+                     sentences: tuple[SentencePair, ...]) -> list[int]:
+    """Which aligned sentence pairs (positions in ``sentences``, the alignment's pairs with their
+    texts) show rewriting: not a shared footer, nor two quotations of a speaker (independent reports
+    of one event quote the same words; a rewrite also carries the narrative)."""
+    kept = range(len(sentences) - shared_footer(alignment, a, b))
+    return [k for k in kept if not is_shared_quotation(sentences[k].a_text, sentences[k].b_text)]
 
 
-def copied(a: PreparedDoc, b: PreparedDoc, pairs: list[SentencePair], n: int = 5) -> np.ndarray:
-    """Whether each aligned sentence pair is copied, perhaps edited, not reworded: most word
-    ``n``-grams of the shorter sentence (one of all its words if it has fewer) are in the other.
-    A paraphrase keeps the words but not their runs.
+def copied_sentences(pairs: list[tuple[PreparedDoc, PreparedDoc, Alignment]], n: int = 5) -> list[np.ndarray]:
+    """For each pair of documents with its alignment, whether each aligned sentence pair is copied
+    (perhaps edited), not reworded: most word ``n``-grams of the shorter sentence (one of all its
+    words if it has fewer) are in the other. A paraphrase keeps the words, not their runs. All pairs
+    at once: a few numpy calls for a batch.
 
+    >>> from dedup.align import AlignedPair
     >>> from dedup.config import DedupConfig
     >>> from dedup.verify import prepare
     >>> a, b = prepare(["Armenia has frozen its role in the CSTO, he said. The CSTO role of Armenia is now frozen.",
     ...                 "Armenia has frozen its role in the CSTO. Armenia froze its role in the CSTO."], DedupConfig())
-    >>> copied(a, b, [SentencePair(0, 0, "", "", 1.0), SentencePair(1, 1, "", "", 0.8)]).tolist()
-    [True, False]
+    >>> aligned = Alignment((AlignedPair(0, 0, 1.0), AlignedPair(1, 1, 0.8)), 1.0, 1.0, 2, 2)
+    >>> [flags.tolist() for flags in copied_sentences([(a, b, aligned)])]
+    [[True, False]]
     """
-    sides = []
-    for doc, sentences in ((a, [p.a_index for p in pairs]), (b, [p.b_index for p in pairs])):
-        tokens = doc.tokens
-        bounds = np.searchsorted(tokens.sentence, np.arange(tokens.n_sentences + 1))
-        offsets, grams = ngram_hashes(tokens.hash, bounds, n)
-        starts = offsets[sentences]
-        lengths = offsets[np.asarray(sentences) + 1] - starts
-        pair = np.repeat(np.arange(len(pairs), dtype=np.uint64), lengths)
-        # each n-gram keyed by its pair: a sentence's n-grams meet only those of its counterpart
-        sides.append((mix64(grams[ranges(starts, lengths)] ^ mix64(pair)), pair, lengths))
-    (keys_a, pair_a, grams_a), (keys_b, _, grams_b) = sides
-    shared = np.bincount(pair_a[in_sorted(keys_a, np.sort(keys_b))].astype(np.intp), minlength=len(pairs))
-    return 2 * shared > np.minimum(grams_a, grams_b)
+    # every aligned sentence's tokens, a's sides then b's, one segment each, from one array of all
+    # the documents' tokens: n-grams of all in one call
+    docs = {id(doc): doc for a, b, _ in pairs for doc in (a, b)}
+    start = dict(zip(docs, np.cumsum([0] + [len(doc.tokens) for doc in docs.values()]).tolist()))
+    hashes = np.concatenate([doc.tokens.hash for doc in docs.values()]) if docs else np.zeros(0, np.uint64)
+    first, count = [], []
+    for side in (0, 1):
+        for pair in pairs:
+            tokens, sentences = pair[side].tokens, [p[side] for p in pair[2].pairs]
+            bounds = np.searchsorted(tokens.sentence, np.asarray(sentences, np.intp)[:, None] + (0, 1)).reshape(-1, 2)
+            first.append(bounds[:, 0] + start[id(pair[side])])
+            count.append(bounds[:, 1] - bounds[:, 0])
+    first, count = np.concatenate(first), np.concatenate(count)
+    offsets, grams = ngram_hashes(hashes[ranges(first, count)], np.concatenate(([0], np.cumsum(count))), n)
+    grams_per_sentence = np.diff(offsets)
+    aligned = len(first) // 2
+    # each n-gram keyed by its sentence pair: a sentence's n-grams meet only its counterpart's
+    pair_of = np.tile(np.arange(aligned, dtype=np.uint64), 2).repeat(grams_per_sentence)
+    keys = mix64(grams ^ mix64(pair_of))
+    split = int(offsets[aligned])
+    found = in_sorted(keys[:split], np.sort(keys[split:]))
+    shared = np.bincount(pair_of[:split][found].astype(np.intp), minlength=aligned)
+    flags = 2 * shared > np.minimum(grams_per_sentence[:aligned], grams_per_sentence[aligned:])
+    return np.split(flags, np.cumsum([len(pair[2].pairs) for pair in pairs])[:-1])
 
 
 def is_shared_quotation(sentence_a: str, sentence_b: str) -> bool:
@@ -116,9 +130,17 @@ def is_shared_quotation(sentence_a: str, sentence_b: str) -> bool:
     return min(quoted_share(sentence_a), quoted_share(sentence_b)) >= 0.5
 
 
+def may_be_rewrite(a: PreparedDoc, b: PreparedDoc, alignment: Alignment | None, cfg: DedupConfig) -> bool:
+    """Long enough texts, enough aligned sentences covering enough of one of them: the rewrite
+    rules (rewritten sentences, their summed similarity) decide then."""
+    return (alignment is not None and can_be_rewrite(a, b, cfg) and len(alignment.pairs) >= cfg.rewrite_min_sentences
+            and max(alignment.coverage_a, alignment.coverage_b) >= cfg.rewrite_score)
+
+
 def classify(a: PreparedDoc, b: PreparedDoc, scores: Scores, cfg: DedupConfig, alignment: Alignment | None = None,
-             sentences: tuple[SentencePair, ...] = ()) -> tuple[Relation | None, float]:
-    """(relation, similarity) of a verified pair; ``sentences`` is its evidence (:func:`evidence`)."""
+             sentences: tuple[SentencePair, ...] = (), copied: np.ndarray | None = None) -> tuple[Relation | None, float]:
+    """(relation, similarity) of a verified pair; ``sentences`` is its evidence (:func:`evidence`),
+    ``copied`` which of them are copied (:func:`copied_sentences`; found here when not given)."""
     if a.fingerprint == b.fingerprint:
         return "exact", 1.0
     if scores.jaccard >= cfg.near_duplicate_jaccard:
@@ -127,13 +149,13 @@ def classify(a: PreparedDoc, b: PreparedDoc, scores: Scores, cfg: DedupConfig, a
     if containment >= cfg.partial_containment:
         return _copy(scores, cfg)
     rewritten = max(scores.alignment_a, scores.alignment_b)
-    if can_be_rewrite(a, b, cfg) and rewritten >= cfg.rewrite_score and alignment is not None:
-        rewritten_pairs = rewrite_evidence(alignment, a, b, sentences)
-        if (len(rewritten_pairs) >= cfg.rewrite_min_sentences
-                and sum(p.similarity for p in rewritten_pairs) >= cfg.rewrite_min_similarity_sum):
-            similarity = np.array([p.similarity for p in rewritten_pairs])
-            if 2 * similarity[copied(a, b, rewritten_pairs, cfg.shingle_size)].sum() >= similarity.sum():
-                # passages copied, not reworded
+    if may_be_rewrite(a, b, alignment, cfg):
+        kept = rewrite_evidence(alignment, a, b, sentences)
+        similarity = np.array([sentences[k].similarity for k in kept])
+        if len(kept) >= cfg.rewrite_min_sentences and similarity.sum() >= cfg.rewrite_min_similarity_sum:
+            if copied is None:
+                copied, = copied_sentences([(a, b, alignment)], cfg.shingle_size)
+            if 2 * similarity[copied[kept]].sum() >= similarity.sum():  # passages copied, not reworded
                 return _copy(scores, cfg)
             return "rewrite", rewritten
     return None, max(scores.jaccard, rewritten)
@@ -185,9 +207,10 @@ def evidence(a: PreparedDoc, b: PreparedDoc, alignment: Alignment | None) -> tup
 
 
 def relate(a_id: str, b_id: str, a: PreparedDoc, b: PreparedDoc, scores: Scores, alignment: Alignment | None,
-           cfg: DedupConfig, published: tuple[datetime | None, datetime | None] = (None, None)) -> Match:
+           cfg: DedupConfig, published: tuple[datetime | None, datetime | None] = (None, None),
+           copied: np.ndarray | None = None) -> Match:
     sentences = evidence(a, b, alignment)
-    relation, similarity = classify(a, b, scores, cfg, alignment, sentences)
+    relation, similarity = classify(a, b, scores, cfg, alignment, sentences, copied)
     side, basis = direction(relation, scores, cfg, published)
     source = {"a": a_id, "b": b_id, None: None}[side]
     return Match(a_id, b_id, relation, float(similarity), source, scores, sentences, basis)
