@@ -103,7 +103,7 @@ def _relations(value: str) -> tuple[str, ...]:
 
 
 def _write_scan(args: argparse.Namespace) -> int:
-    det = Detector(_config(args))
+    det = Detector(_config(args).replace(max_evidence=args.examples))  # the rest is not written
     docs = _read(args.paths, args)
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     progress = _Progress()
@@ -115,7 +115,7 @@ def _write_scan(args: argparse.Namespace) -> int:
         for match in scan:
             if args.clusters or args.drop:
                 linked.append(dataclasses.replace(match, evidence=()))
-            out.write(orjson.dumps(match.to_dict()).decode() + "\n")
+            out.write(orjson.dumps(match.to_dict(args.examples)).decode() + "\n")
             if time.monotonic() - flushed > 1.0:  # what is found reaches the file within a second
                 out.flush()
                 flushed = time.monotonic()
@@ -189,7 +189,7 @@ def _write_stream(args: argparse.Namespace, stop: threading.Event) -> int:
     try:
         for batch in _as_they_come(_read(args.paths, args), det.config.batch_size, stop):
             for match in index.add_many(batch):  # records the reader refused are counted there
-                out.write(orjson.dumps(match.to_dict()).decode() + "\n")
+                out.write(orjson.dumps(match.to_dict(args.examples)).decode() + "\n")
             out.flush()
         report.interrupted = stop.is_set()
         if args.index:
@@ -306,6 +306,8 @@ def _input_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--url-field", default="url")
     parser.add_argument("--title-field", help="JSONL field with a headline kept apart from the text: made its first line")
     parser.add_argument("--show-skipped", type=int, default=10, help="list this many skipped records on stderr")
+    parser.add_argument("--examples", type=int, default=3, metavar="N",
+                        help="aligned sentence pairs a pair's line shows (default 3; dedup compare shows all)")
 
 
 def build_parser() -> argparse.ArgumentParser:

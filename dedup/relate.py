@@ -28,6 +28,7 @@ source is unknown (None).
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 import numpy as np
@@ -125,8 +126,13 @@ def copied_sentences(pairs: list[tuple[PreparedDoc, PreparedDoc, Alignment]], n:
     return np.split(flags, np.cumsum([len(pair[2].pairs) for pair in pairs])[:-1])
 
 
+_QUOTE_MARKS = frozenset('"“”«»')
+
+
 def is_shared_quotation(sentence_a: str, sentence_b: str) -> bool:
     """Two aligned sentences that are both mostly quotation."""
+    if _QUOTE_MARKS.isdisjoint(sentence_a) or _QUOTE_MARKS.isdisjoint(sentence_b):  # most sentences: no regex
+        return False
     return min(quoted_share(sentence_a), quoted_share(sentence_b)) >= 0.5
 
 
@@ -213,4 +219,7 @@ def relate(a_id: str, b_id: str, a: PreparedDoc, b: PreparedDoc, scores: Scores,
     relation, similarity = classify(a, b, scores, cfg, alignment, sentences, copied)
     side, basis = direction(relation, scores, cfg, published)
     source = {"a": a_id, "b": b_id, None: None}[side]
-    return Match(a_id, b_id, relation, float(similarity), source, scores, sentences, basis)
+    match = Match(a_id, b_id, relation, float(similarity), source, scores, sentences, basis)
+    if cfg.max_evidence is not None and len(sentences) > cfg.max_evidence:
+        return dataclasses.replace(match, evidence=tuple(p for p, _ in match.examples(cfg.max_evidence)))
+    return match

@@ -97,14 +97,15 @@ class Match:
                 "examples": [
                     {"a": _clip(p.a_text), "b": _clip(p.b_text), "similarity": round(p.similarity, 3),
                      **({"quotation": True} if quotation else {})}
-                    for p, quotation in self._examples(max_examples)
+                    for p, quotation in self.examples(max_examples)
                 ],
             },
         }
 
-    def _examples(self, n: int) -> list[tuple[SentencePair, bool]]:
-        """The ``n`` most similar evidence pairs; for a rewrite, those that show rewriting first: two
-        quotations of a speaker do not (flagged)."""
+    def examples(self, n: int) -> list[tuple[SentencePair, bool]]:
+        """The ``n`` evidence pairs shown first, each with whether it is a shared quotation: the most
+        similar; for a rewrite, those that show rewriting first, since two quotations of a speaker do
+        not (flagged)."""
         ranked = sorted(self.evidence, key=lambda p: -p.similarity)
         if self.relation != "rewrite":
             return [(p, False) for p in ranked[:n]]
