@@ -36,6 +36,15 @@ def test_scan_writes_output_and_clusters(tmp_path, capsys):
     assert "skipped 1 (empty: 1)" in err and "skipped empty.txt: empty" in err
 
 
+def test_scan_examples_sets_how_many_aligned_sentences_a_line_shows(capsys):
+    assert main(["scan", str(SEEDS), "--examples", "1"]) == 0
+    one = json.loads(capsys.readouterr().out)
+    assert main(["scan", str(SEEDS), "--examples", "5"]) == 0
+    five = json.loads(capsys.readouterr().out)
+    assert len(one["evidence"]["examples"]) == 1 and len(five["evidence"]["examples"]) == 5
+    assert one["evidence"]["examples"] == five["evidence"]["examples"][:1]
+
+
 def test_scan_writes_the_ids_a_deduplicated_corpus_leaves_out(tmp_path, capsys):
     corpus = tmp_path / "corpus"
     corpus.mkdir()

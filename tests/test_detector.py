@@ -60,6 +60,14 @@ def test_a_copy_disguised_or_mangled_in_its_characters_is_still_the_same_text(se
     assert (m.relation, m.source) == ("rewrite", SOURCE)
 
 
+def test_max_evidence_keeps_the_pairs_a_line_shows_and_nothing_else_changes(seeds_dir):
+    docs = list(read_paths([seeds_dir])) + copies_corpus()
+    full, kept = list(Detector().scan(docs)), list(Detector(max_evidence=2).scan(docs))
+    assert [m.to_dict(2) for m in full] == [m.to_dict(2) for m in kept]
+    assert max(len(m.evidence) for m in full) > 2 >= max(len(m.evidence) for m in kept)
+    assert [(m.scores, m.relation, m.source) for m in full] == [(m.scores, m.relation, m.source) for m in kept]
+
+
 def _result(docs, **kw):
     return [(m.a, m.b, m.relation, m.source, round(m.similarity, 9)) for m in Detector(**kw).scan(docs)]
 
