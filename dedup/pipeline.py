@@ -297,14 +297,14 @@ def verify_pairs(cfg: DedupConfig, df: DocumentFrequency, docs, pairs: list[tupl
     wanted = [docs[i].fingerprint != docs[j].fingerprint
               and (is_copy(overlap, cfg) or (try_rewrite and can_be_rewrite(docs[i], docs[j], cfg)))
               for (i, j, try_rewrite), overlap in zip(pairs, overlaps)]
-    alignments = align_docs(docs, [(i, j) for (i, j, _), w in zip(pairs, wanted) if w], cfg, weights, distinctive)
-    alignments = iter(alignments)
+    alignments = iter(align_docs(docs, [(i, j) for (i, j, _), w in zip(pairs, wanted) if w], cfg, weights,
+                                 distinctive))
     aligned = [next(alignments) if w else None for w in wanted]
     # which aligned sentences are copied, in one batch, where a verdict may ask (a rewrite's evidence)
     asks = [k for k, ((i, j, _), overlap, alignment) in enumerate(zip(pairs, overlaps, aligned))
             if not is_copy(overlap, cfg) and may_be_rewrite(docs[i], docs[j], alignment, cfg)]
     copied = dict(zip(asks, copied_sentences([(docs[pairs[k][0]], docs[pairs[k][1]], aligned[k]) for k in asks],
-                                             cfg.shingle_size))) if asks else {}
+                                             cfg.shingle_size)))
     return [relate(ids[i], ids[j], docs[i], docs[j], scores_of(overlap, alignment), alignment, cfg,
                    (published[i], published[j]), copied.get(k))
             for k, ((i, j, _), overlap, alignment) in enumerate(zip(pairs, overlaps, aligned))]

@@ -100,11 +100,13 @@ def copied_sentences(pairs: list[tuple[PreparedDoc, PreparedDoc, Alignment]], n:
     >>> [flags.tolist() for flags in copied_sentences([(a, b, aligned)])]
     [[True, False]]
     """
+    if not pairs:
+        return []
     # every aligned sentence's tokens, a's sides then b's, one segment each, from one array of all
     # the documents' tokens: n-grams of all in one call
     docs = {id(doc): doc for a, b, _ in pairs for doc in (a, b)}
     start = dict(zip(docs, np.cumsum([0] + [len(doc.tokens) for doc in docs.values()]).tolist()))
-    hashes = np.concatenate([doc.tokens.hash for doc in docs.values()]) if docs else np.zeros(0, np.uint64)
+    hashes = np.concatenate([doc.tokens.hash for doc in docs.values()])
     first, count = [], []
     for side in (0, 1):
         for pair in pairs:
