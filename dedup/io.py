@@ -89,9 +89,9 @@ def text_published(text: str) -> str | None:
         iso_y, iso_m, iso_d, month_1, day_1, year_1, day_2, month_2, year_2 = stamp.groups()
         if iso_y:
             return f"{iso_y}-{iso_m}-{iso_d}"
-        month = _MONTHS.get((month_1 or month_2)[:3].lower())
-        if month:
-            return f"{year_1 or year_2}-{month:02d}-{int(day_1 or day_2):02d}"
+        month, day = _MONTHS.get((month_1 or month_2)[:3].lower()), int(day_1 or day_2)
+        if month and 1 <= day <= 31:
+            return f"{year_1 or year_2}-{month:02d}-{day:02d}"
     return None
 
 
