@@ -19,7 +19,6 @@ import sys
 import textwrap
 import threading
 import time
-import typing
 from pathlib import Path
 
 import orjson
@@ -30,9 +29,9 @@ from dedup.detector import Detector
 from dedup.io import DEFAULT_DATE_FIELDS, read_paths, read_text_file
 from dedup.normalize import BinaryInputError
 from dedup.parallel import WorkerDied, keep_freed_buffers, resolve_workers
-from dedup.relate import is_shared_quotation
+from dedup.quotes import is_shared_quotation
 from dedup.stream import StreamIndex
-from dedup.types import Document, Match, Relation, ScanReport, Skipped
+from dedup.types import RELATIONS, Document, Match, ScanReport, Skipped
 
 
 def _config_args(parser: argparse.ArgumentParser) -> None:
@@ -96,9 +95,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 def _relations(value: str) -> tuple[str, ...]:
     names = tuple(name.strip() for name in value.split(",") if name.strip())
-    known = typing.get_args(Relation)
-    if not names or any(name not in known for name in names):
-        raise argparse.ArgumentTypeError(f"{value!r}: relations are {', '.join(known)}")
+    if not names or any(name not in RELATIONS for name in names):
+        raise argparse.ArgumentTypeError(f"{value!r}: relations are {', '.join(RELATIONS)}")
     return names
 
 

@@ -32,12 +32,12 @@ import dataclasses
 from datetime import datetime
 
 import numpy as np
-import regex
 
 from dedup.align import Alignment
 from dedup.arrays import in_sorted, ranges
 from dedup.config import DedupConfig
 from dedup.hashing import mix64
+from dedup.quotes import is_shared_quotation
 from dedup.shingle import ngram_hashes
 from dedup.types import Match, Relation, Scores, SentencePair
 from dedup.verify import PreparedDoc, can_be_rewrite
@@ -55,25 +55,6 @@ def shared_footer(alignment: Alignment | None, a: PreparedDoc, b: PreparedDoc) -
             break
         run += 1
     return run if run >= 2 else 0
-
-
-# an opening quote runs to its closing one, or to the sentence's end when the quote goes on
-_QUOTATION = regex.compile(r'“[^“”]*”?|«[^«»]*»?|"[^"]*"?')
-# a quote opened in an earlier sentence closes in this one
-_QUOTE_CLOSING_HERE = regex.compile(r'^[^“”«»"]*[”»"](?=\s|$)')
-
-
-def quoted_share(sentence: str) -> float:
-    """The share of a sentence's characters inside quotation marks.
-
-    >>> round(quoted_share('"We will not leave," he said.'), 2), quoted_share("Prices rose.")
-    (0.69, 0.0)
-    """
-    if not sentence:
-        return 0.0
-    closing = _QUOTE_CLOSING_HERE.match(sentence)
-    start = closing.end() if closing else 0
-    return (start + sum(len(m.group()) for m in _QUOTATION.finditer(sentence, start))) / len(sentence)
 
 
 def rewrite_evidence(alignment: Alignment, a: PreparedDoc, b: PreparedDoc,
@@ -126,16 +107,6 @@ def copied_sentences(pairs: list[tuple[PreparedDoc, PreparedDoc, Alignment]], n:
     shared = np.bincount(pair_of[:split][found].astype(np.intp), minlength=aligned)
     flags = 2 * shared > np.minimum(grams_per_sentence[:aligned], grams_per_sentence[aligned:])
     return np.split(flags, np.cumsum([len(pair[2].pairs) for pair in pairs])[:-1])
-
-
-_QUOTE_MARKS = frozenset('"“”«»')
-
-
-def is_shared_quotation(sentence_a: str, sentence_b: str) -> bool:
-    """Two aligned sentences that are both mostly quotation."""
-    if _QUOTE_MARKS.isdisjoint(sentence_a) or _QUOTE_MARKS.isdisjoint(sentence_b):  # most sentences: no regex
-        return False
-    return min(quoted_share(sentence_a), quoted_share(sentence_b)) >= 0.5
 
 
 def may_be_rewrite(a: PreparedDoc, b: PreparedDoc, alignment: Alignment | None, cfg: DedupConfig) -> bool:

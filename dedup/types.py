@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, NamedTuple
 
+from dedup.quotes import is_shared_quotation
+
 Relation = Literal["exact", "near_duplicate", "partial", "rewrite"]
 RELATIONS: tuple[Relation, ...] = ("exact", "near_duplicate", "partial", "rewrite")
 
@@ -109,8 +111,6 @@ class Match:
         ranked = sorted(self.evidence, key=lambda p: -p.similarity)
         if self.relation != "rewrite":
             return [(p, False) for p in ranked[:n]]
-        from dedup.relate import is_shared_quotation  # relate makes Matches: imported when needed
-
         shown, quotations = [], []
         for p in ranked:
             if len(shown) == n:

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 from dedup import DedupConfig, Detector
 from dedup.align import align, similarity_matrix
 from dedup.cluster import cluster, redundant
-from dedup.relate import direction, quoted_share
+from dedup.quotes import quoted_share
+from dedup.relate import direction
 from dedup.tokenize import tokenize
 from dedup.types import Match, Scores
 
