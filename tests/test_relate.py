@@ -117,6 +117,33 @@ def test_passages_copied_word_for_word_among_other_text_are_a_partial_copy_not_a
     assert Detector().compare(reworded.rstrip(".") + ".", ". ".join(source)).relation == "rewrite"
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6), st.lists(st.tuples(st.integers(0, 9), st.integers(0, 9)),
+                                                                           min_size=1, max_size=6)),
+                min_size=1, max_size=5))
+def test_copied_sentences_of_a_batch_are_those_of_each_pair_alone(specs):
+    from dedup.align import AlignedPair, Alignment
+    from dedup.relate import copied_sentences
+    from dedup.verify import prepare
+
+    # texts sharing some sentences word for word, others reworded (words reversed)
+    base = news_text(30, 10).rstrip(".").split(". ")
+    texts = [". ".join(s if (k + i) % 3 else " ".join(s.split()[::-1]).capitalize() for i, s in enumerate(base)) + "."
+             for k in range(7)]
+    docs = prepare(texts, CFG)
+    pairs = [(docs[a], docs[b], Alignment(tuple(AlignedPair(i, j, 0.5) for i, j in cells), 0.5, 0.5, 10, 10))
+             for a, b, cells in specs]
+    together = copied_sentences(pairs)
+    assert [flags.tolist() for flags in together] == [copied_sentences([p])[0].tolist() for p in pairs]
+    for (a, b, cells), flags in zip(specs, together):
+        for (i, j), flag in zip(cells, flags.tolist()):
+            reversed_a, reversed_b = (a + i) % 3 == 0, (b + j) % 3 == 0
+            if i == j and reversed_a == reversed_b:  # the same sentence, both ways the same
+                assert flag
+            else:  # one of them reversed, or two different sentences: no word runs in common
+                assert not flag
+
+
 def test_alignment_reads_at_most_max_align_sentences_of_each_text():
     source = news_text(12, 30)
     sentences = [s.split() for s in source.rstrip(".").split(". ")]
