@@ -26,7 +26,7 @@ import orjson
 from dedup.config import DedupConfig
 from dedup.cluster import redundant
 from dedup.detector import Detector
-from dedup.io import DEFAULT_DATE_FIELDS, read_paths, read_text_file
+from dedup.io import DEFAULT_DATE_FIELDS, RecordFields, read_paths, read_text_file
 from dedup.normalize import BinaryInputError
 from dedup.parallel import WorkerDied, keep_freed_buffers, resolve_workers
 from dedup.quotes import is_shared_quotation
@@ -153,7 +153,10 @@ def _print_summary(report: ScanReport, show_skipped: int) -> None:
 
 
 def _read(paths: list[str], args: argparse.Namespace):
-    return read_paths(paths, args.id_field, args.text_field, tuple(args.date_field), args.url_field, args.title_field)
+    default = RecordFields()
+    fields = RecordFields(tuple(args.id_field or default.id), tuple(args.text_field or default.text),
+                          tuple(args.date_field or default.date), args.url_field, args.title_field)
+    return read_paths(paths, fields)
 
 
 def cmd_stream(args: argparse.Namespace) -> int:
@@ -296,8 +299,11 @@ def _input_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", help="directories of text files and JSON Lines shards, .jsonl / .jsonl.gz files, "
                                                  "or - for JSON Lines on stdin")
     parser.add_argument("-o", "--output", help="write pairs here instead of stdout")
-    parser.add_argument("--id-field", default="id")
-    parser.add_argument("--text-field", default="text")
+    parser.add_argument("--id-field", action="append", default=None,
+                        help="JSON field with a record's id (repeatable; default: the first present of id, url)")
+    parser.add_argument("--text-field", action="append", default=None,
+                        help="JSON field with a record's text (repeatable; default: the first present of text, "
+                             "maintext, content, body)")
     parser.add_argument("--date-field", action="append", default=None,
                         help="JSONL field with the publication date (repeatable; default: the first present of "
                              + ", ".join(DEFAULT_DATE_FIELDS) + ")")
@@ -345,8 +351,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if getattr(args, "date_field", None) is None and args.command in ("scan", "stream"):
-        args.date_field = list(DEFAULT_DATE_FIELDS)
     return args.func(args)
 
 

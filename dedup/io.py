@@ -1,4 +1,4 @@
-"""Reading scraped corpora: directories of text files and JSON Lines files.
+"""Reading scraped corpora: directories of text files, JSON Lines and JSON files.
 
 Every record becomes a :class:`~dedup.types.Document` or, when it cannot be
 read, a :class:`~dedup.types.Skipped` with a reason, so the scan can count and
@@ -17,6 +17,7 @@ import gzip
 import json
 import os
 import sys
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -149,26 +150,31 @@ def _parse_date_text(text: str) -> datetime | None:
     return None
 
 
-def read_paths(paths: Iterable[str | os.PathLike], id_field: str = "id", text_field: str = "text",
-               date_fields: tuple[str, ...] = DEFAULT_DATE_FIELDS, url_field: str = "url",
-               title_field: str | None = None) -> Iterator[Document | Skipped]:
-    """Documents of directories (of text files and JSON Lines shards), of JSON Lines files (``-``:
-    JSON Lines on stdin) and of text files.
-    With ``title_field``, a record's title (a headline kept apart from its text) becomes the text's
-    first line."""
+@dataclass(frozen=True)
+class RecordFields:
+    """Where a JSON record keeps what: of each tuple, the first field present wins. The defaults
+    read the output of common scrapers (news-please's ``maintext``, a ``url`` for an id)."""
+
+    id: tuple[str, ...] = ("id", "url")
+    text: tuple[str, ...] = ("text", "maintext", "content", "body")
+    date: tuple[str, ...] = DEFAULT_DATE_FIELDS
+    url: str = "url"
+    title: str | None = None  # a headline kept apart from the text, made its first line
+
+
+def read_paths(paths: Iterable[str | os.PathLike], fields: RecordFields = RecordFields()) -> Iterator[Document | Skipped]:
+    """Documents of directories, of JSON Lines files (``-``: JSON Lines on stdin), of JSON files (a
+    record or a list of records) and of text files."""
     for path in map(Path, paths):
         if str(path) == "-":
             # a reader of its own on the descriptor: a thread blocked reading it (dedup stream's)
             # must not hold sys.stdin's lock when the interpreter exits
             with open(sys.stdin.fileno(), "rb", closefd=False) as stdin:
-                yield from _read_jsonl_lines(stdin, "stdin", id_field, text_field, date_fields, url_field,
-                                             title_field)
+                yield from _read_jsonl_lines(stdin, "stdin", fields)
         elif path.is_dir():
-            yield from read_directory(path, id_field, text_field, date_fields, url_field, title_field)
-        elif is_json_lines(path):
-            yield from read_jsonl(path, id_field, text_field, date_fields, url_field, title_field)
-        elif path.is_file():
-            yield read_text_file(path, path.name)
+            yield from read_directory(path, fields)
+        elif path.is_file() or is_json_lines(path):
+            yield from _read_file(path, path.name, fields)
         else:
             yield Skipped(str(path), "not_found", "no such file or directory")
 
@@ -177,23 +183,25 @@ def is_json_lines(path: Path) -> bool:
     return path.name.endswith((".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz"))
 
 
-def read_directory(root: Path, id_field: str = "id", text_field: str = "text",
-                   date_fields: tuple[str, ...] = DEFAULT_DATE_FIELDS, url_field: str = "url",
-                   title_field: str | None = None) -> Iterator[Document | Skipped]:
-    """Every regular, non-hidden file below ``root``, in sorted order. A text file is one document,
-    its id its path relative to ``root``; a JSON Lines file (a shard of a corpus) gives its records,
-    with their own ids."""
+def read_directory(root: Path, fields: RecordFields = RecordFields()) -> Iterator[Document | Skipped]:
+    """Every regular, non-hidden file below ``root``, in sorted order, named by its path relative to
+    ``root``: a text file is one document with that id; JSON Lines (a shard of a corpus) and JSON
+    files give their records, with their own ids."""
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
-            if name.startswith("."):
-                continue
-            path = Path(dirpath) / name
-            if is_json_lines(path):
-                yield from read_jsonl(path, id_field, text_field, date_fields, url_field, title_field,
-                                      name=path.relative_to(root).as_posix())
-            else:
-                yield read_text_file(path, path.relative_to(root).as_posix())
+            if not name.startswith("."):
+                path = Path(dirpath) / name
+                yield from _read_file(path, path.relative_to(root).as_posix(), fields)
+
+
+def _read_file(path: Path, name: str, fields: RecordFields) -> Iterator[Document | Skipped]:
+    if is_json_lines(path):
+        yield from read_jsonl(path, fields, name)
+    elif path.name.endswith(".json"):
+        yield from read_json(path, fields, name)
+    else:
+        yield read_text_file(path, name)
 
 
 def read_text_file(path: Path, doc_id: str) -> Document | Skipped:
@@ -205,48 +213,70 @@ def read_text_file(path: Path, doc_id: str) -> Document | Skipped:
         return Skipped(doc_id, "unreadable", str(e))
 
 
-def read_jsonl(path: Path, id_field: str = "id", text_field: str = "text",
-               date_fields: tuple[str, ...] = DEFAULT_DATE_FIELDS, url_field: str = "url",
-               title_field: str | None = None, name: str | None = None) -> Iterator[Document | Skipped]:
+def read_jsonl(path: Path, fields: RecordFields = RecordFields(), name: str | None = None) -> Iterator[Document | Skipped]:
     """The records of a JSON Lines file; a bad line is a Skipped named ``name:line`` (``name``: the
     file's name unless given)."""
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
         with opener(path, "rb") as f:
-            yield from _read_jsonl_lines(f, name or path.name, id_field, text_field, date_fields, url_field,
-                                         title_field)
+            yield from _read_jsonl_lines(f, name or path.name, fields)
     except OSError as e:  # unreadable
         yield Skipped(str(path), "unreadable", str(e))
 
 
-def _read_jsonl_lines(lines: Iterable[bytes], name: str, *fields) -> Iterator[Document | Skipped]:
+def read_json(path: Path, fields: RecordFields = RecordFields(), name: str | None = None) -> Iterator[Document | Skipped]:
+    """The record of a JSON file (its id, if it has none, the file's ``name``), or each of a list
+    of records (``name[k]`` in a skip)."""
+    name = name or path.name
+    try:
+        value = _parse(path.read_bytes(), name)
+    except OSError as e:
+        yield Skipped(name, "unreadable", str(e))
+        return
+    if isinstance(value, list):
+        for k, record in enumerate(value):
+            yield _document(record, f"{name}[{k}]", fields)
+    else:
+        yield _document(value, name, fields, default_id=name)
+
+
+def _read_jsonl_lines(lines: Iterable[bytes], name: str, fields: RecordFields) -> Iterator[Document | Skipped]:
     try:
         for line_no, raw in enumerate(lines, 1):
             if raw.strip():
-                yield _record(raw, f"{name}:{line_no}", *fields)
+                where = f"{name}:{line_no}"
+                yield _document(_parse(raw, where), where, fields)
     except (OSError, EOFError) as e:  # truncated gzip, a read error: keep what was read
         yield Skipped(name, "unreadable", str(e))
 
 
-def _record(raw: bytes, where: str, id_field, text_field, date_fields, url_field, title_field) -> Document | Skipped:
+def _parse(raw: bytes, where: str):
+    """A JSON value, or a Skipped."""
     try:
-        record = orjson.loads(raw)  # several times faster than json; strict UTF-8 and JSON
+        return orjson.loads(raw)  # several times faster than json; strict UTF-8 and JSON
     except orjson.JSONDecodeError:
         try:  # mixed encodings (cp1252 inside UTF-8), NaN, huge integers: the lenient path
-            record = json.loads(decode_bytes(raw, check=False))  # the text itself is checked when scanned
+            return json.loads(decode_bytes(raw, check=False))  # the text itself is checked when scanned
         except (ValueError, BinaryInputError) as e:
             return Skipped(where, "malformed_json", str(e)[:200])
+
+
+def _document(record, where: str, fields: RecordFields, default_id: str | None = None) -> Document | Skipped:
+    if isinstance(record, Skipped):
+        return record
     if not isinstance(record, dict):
-        return Skipped(where, "malformed_json", "a line is not a JSON object")
-    doc_id, text = record.get(id_field), record.get(text_field)
-    if doc_id is None or text is None:
-        missing = id_field if doc_id is None else text_field
-        return Skipped(str(doc_id) if doc_id is not None else where, "missing_field", f"no {missing!r} field")
+        return Skipped(where, "malformed_json", "a record is not a JSON object")
+    doc_id = next((record[f] for f in fields.id if record.get(f) is not None), default_id)
+    text_field = next((f for f in fields.text if record.get(f) is not None), None)
+    if doc_id is None or text_field is None:
+        missing = " or ".join(map(repr, fields.id if doc_id is None else fields.text))
+        return Skipped(str(doc_id) if doc_id is not None else where, "missing_field", f"no {missing} field")
+    text = record[text_field]
     if not isinstance(text, str):
         return Skipped(str(doc_id), "missing_field", f"{text_field!r} is not a string")
-    title = record.get(title_field) if title_field else None
+    title = record.get(fields.title) if fields.title else None
     if isinstance(title, str) and title.strip():
         text = title.strip() + "\n" + text
-    published = next((record[f] for f in date_fields if record.get(f)), None)
-    url = record.get(url_field)
+    published = next((record[f] for f in fields.date if record.get(f)), None)
+    url = record.get(fields.url)
     return _with_page_date(Document(str(doc_id), text, published, url if isinstance(url, str) else None))

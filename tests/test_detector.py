@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import dedup.detector as detector
 from dedup import Detector, Document, Skipped, read_paths
-from dedup.io import read_jsonl
+from dedup.io import RecordFields, read_jsonl
 
 from conftest import REWRITE, SOURCE, copies_corpus, news_text
 
@@ -235,6 +235,25 @@ def test_json_lines_shards_in_a_directory_give_their_records(tmp_path):
                                                         ("r2", "Document"), ("sub/part-2.jsonl.gz:2", "Skipped")]
     assert out[1].text == "First record." and out[1].published == "2024-03-05"
     assert out[3].reason == "malformed_json"
+
+
+def test_records_of_common_scrapers_and_json_files_are_read(tmp_path):
+    (tmp_path / "sub").mkdir()
+    # news-please writes one JSON object per article: no id, its text under "maintext"
+    (tmp_path / "sub" / "article.json").write_text(json.dumps(
+        {"title": "Rates rise", "maintext": "The bank raised rates.", "date_publish": "2024-03-05 10:00:00"}))
+    (tmp_path / "batch.json").write_text(json.dumps([{"url": "https://a.example/1", "content": "First."},
+                                                     {"id": "two", "body": "Second."}, ["not a record"]]))
+    (tmp_path / "broken.json").write_text("{not json")
+    (tmp_path / "feed.jsonl").write_text(json.dumps({"url": "https://b.example/x", "maintext": "Third."}) + "\n")
+    out = list(read_paths([tmp_path]))
+    assert [(x.id, type(x).__name__) for x in out] == [
+        ("https://a.example/1", "Document"), ("two", "Document"), ("batch.json[2]", "Skipped"),
+        ("broken.json", "Skipped"), ("https://b.example/x", "Document"), ("sub/article.json", "Document")]
+    assert out[-1].text == "The bank raised rates." and out[-1].published == "2024-03-05 10:00:00"
+    assert [x.reason for x in out if isinstance(x, Skipped)] == ["malformed_json", "malformed_json"]
+    titled = list(read_paths([tmp_path / "sub"], RecordFields(title="title")))
+    assert titled[0].text == "Rates rise\nThe bank raised rates."
 
 
 def test_char_shingles_configuration_works():
