@@ -15,7 +15,6 @@ from dedup.types import Cluster, Document, DocumentSkipped, Match, Scores, ScanR
 
 __all__ = [
     "Cluster", "DedupConfig", "Detector", "Document", "DocumentSkipped", "Match", "RecordFields", "Scan", "ScanReport",
-    "Scores",
-    "SentencePair", "Skipped", "StreamIndex", "WorkerDied", "read_paths", "redundant",
+    "Scores", "SentencePair", "Skipped", "StreamIndex", "WorkerDied", "read_paths", "redundant",
 ]
 __version__ = "0.1.0"
