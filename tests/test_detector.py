@@ -256,6 +256,18 @@ def test_records_of_common_scrapers_and_json_files_are_read(tmp_path):
     assert titled[0].text == "Rates rise\nThe bank raised rates."
 
 
+@pytest.mark.parametrize("stamp, day", [
+    ("Published: Tue, March 5, 2024 10:32 AM ET", "2024-03-05"), ("Posted on 2024-03-05T08:00:00Z", "2024-03-05"),
+    ("First published 5 Mar. 2024", "2024-03-05"), ("  PUBLISHED Sept. 12, 2023", "2023-09-12"),
+    ("Updated March 6, 2024", None), ("Published 3 hours ago", None), ("Published Mar 45, 2024", None),
+    ("Published accounts show a loss of $5m on March 5, 2024.", None)])
+def test_a_text_pages_publication_stamp_gives_its_day(stamp, day):
+    from dedup.io import text_published
+
+    assert text_published(f"Headline\nBy Jane Doe\n{stamp}\nThe bank raised rates on Tuesday.") == day
+    assert text_published("\n".join(["Menu line"] * 15 + [stamp])) is None  # only near the top
+
+
 def test_char_shingles_configuration_works():
     found = {(a, b): rel for a, b, rel, _, _ in _result(copies_corpus(), shingle_kind="char", shingle_size=7)}
     assert found[("copy0", "doc0")] == "exact" and found[("doc0", "edit0")] == "near_duplicate"
