@@ -26,7 +26,7 @@ from dedup import cluster as cluster_stage
 from dedup import pipeline
 from dedup.arrays import unique
 from dedup.config import DedupConfig
-from dedup.frequency import DocumentFrequency
+from dedup.frequency import DistinctTexts, DocumentFrequency
 from dedup.index import unique_pairs
 from dedup.io import parse_date
 from dedup.normalize import clean_text, decode_bytes
@@ -35,7 +35,7 @@ from dedup.shingle import content_stems
 from dedup.store import ArrayStore, BandKeyStore, IdStore, SegmentSlice, TextStore, save_npy
 from dedup.stream import StreamIndex
 from dedup.types import Cluster, Document, Match, ScanReport, Skipped, as_document
-from dedup.verify import prepare, shingle_batch
+from dedup.verify import fingerprints, prepare, shingle_batch
 
 Progress = Callable[[str, int], None]
 
@@ -111,10 +111,11 @@ class Detector:
     def fit(self, docs: Iterable[Document | tuple | str]) -> "Detector":
         """Learn content-word document frequencies from a corpus, to weight sentence alignment in compare()."""
         texts = [d if isinstance(d, str) else as_document(d).text for d in docs]
-        cfg = self.config
+        cfg, distinct = self.config, DistinctTexts()
         for lo in range(0, len(texts), cfg.batch_size):
             batch, _, _ = shingle_batch([clean_text(t) for t in texts[lo : lo + cfg.batch_size]], cfg)
-            self.document_frequency.add(*content_stems(batch))
+            new = distinct.first(fingerprints(batch.hash, batch.offsets))  # copies count once, as in a scan
+            self.document_frequency.add(*pipeline.distinct_per_segment(*content_stems(batch), new))
         return self
 
     def compare(self, a: str | bytes, b: str | bytes, published_a=None, published_b=None,
@@ -175,13 +176,14 @@ class Detector:
             with Executor(self.config, self.config.workers) as ex:
                 report.orphaned_scratch_removed = ex.orphans_removed
                 corpus = _Corpus(self.config, ex.scratch)
+                distinct = DistinctTexts()
                 try:
                     for n_batches, batch in enumerate(ex.map("sign", self._record_batches(docs, report)), 1):
                         for skipped in batch.skipped:
                             report.skip(skipped)
                         corpus.add(batch)
                         report.documents_scanned = len(corpus.ids)
-                        self.document_frequency.add_tally(*batch.stem_tally, len(batch.ids))
+                        pipeline.count_texts(self.document_frequency, distinct, batch)
                         if n_batches % 64 == 0:
                             release_memory(self.config)
                         if progress:

@@ -88,3 +88,26 @@ class DocumentFrequency:
             return np.ones(len(stems))
         df = np.maximum(self.count(stems), 1)
         return np.log1p(self.n_docs / df)
+
+
+class DistinctTexts:
+    """Fingerprints of the texts counted so far: a text's copies count once in document
+    frequencies, so that a story syndicated word for word does not make its words look common.
+
+    >>> texts = DistinctTexts()
+    >>> texts.first(np.array([7, 8, 7], np.uint64)).tolist(), texts.first(np.array([8, 9], np.uint64)).tolist()
+    ([0, 1], [1])
+    """
+
+    def __init__(self) -> None:
+        self._seen: set[int] = set()
+
+    def first(self, fingerprints: np.ndarray) -> np.ndarray:
+        """Rows whose text is new (the first of its copies), which are then counted as seen."""
+        rows = []
+        for row, fingerprint in enumerate(fingerprints.tolist()):
+            if fingerprint not in self._seen:
+                self._seen.add(fingerprint)
+                rows.append(row)
+        return np.array(rows, np.intp)
+

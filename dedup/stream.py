@@ -79,14 +79,15 @@ class StreamIndex:
     a document besides its clean text); ``workers`` and ``out_of_core`` are for scans.
     """
 
-    _FORMAT = 1  # of saved indexes; a change to what an index holds raises it
+    _FORMAT = 2  # of saved indexes; a change to what an index holds raises it
 
     def __init__(self, config: DedupConfig | None = None, document_frequency: DocumentFrequency | None = None):
         self._format = self._FORMAT
         self.config = cfg = config or DedupConfig()
         self._learns_weights = document_frequency is None or document_frequency.n_docs == 0
         self.document_frequency = DocumentFrequency() if self._learns_weights else document_frequency
-        self._block_stems: list[np.ndarray] = []  # learning: distinct stems of the current block's documents
+        self._block_stems: list[np.ndarray] = []  # learning: distinct stems of the current block's new texts
+        self._learnt = 0  # learning: documents whose block is folded into the weights
         self.report = ScanReport()
         self._position: dict[str, int] = {}
         self._docs: list[tuple[str, str, datetime | None]] = []  # id, clean text, date
@@ -155,7 +156,7 @@ class StreamIndex:
     def _block_end(self) -> int:
         """Where the block of documents being learnt ends: blocks double from 16 documents to
         ``batch_size``, so that weights come early, then stay that size."""
-        n, size = self.document_frequency.n_docs, self.config.batch_size
+        n, size = self._learnt, self.config.batch_size
         return n + (min(size, max(16, n)) if n < size else size)
 
     def _add(self, items: Iterable) -> tuple[list[Match], list[Skipped]]:
@@ -184,11 +185,12 @@ class StreamIndex:
             firsts = self._insert(kept[lo:hi], part, rare, positions)
             matches += self._verify(self._candidates(part, rare, positions, firsts), kept[lo:hi])
             if self._learns_weights:
-                self._block_stems.append(part.stems)
+                new_texts = np.flatnonzero(firsts == positions)  # copies count once, as in a scan
+                self._block_stems.append(pipeline.distinct_per_segment(part.stem_offsets, part.stems, new_texts))
                 if len(self) == self._block_end():  # a block is complete: its documents join the weights
-                    self.document_frequency.add_tally(*tally(np.concatenate(self._block_stems)),
-                                                      len(self) - self.document_frequency.n_docs)
-                    self._block_stems = []
+                    texts = sum(len(offsets) - 1 for offsets, _ in self._block_stems)
+                    self.document_frequency.add_tally(*tally(np.concatenate([v for _, v in self._block_stems])), texts)
+                    self._block_stems, self._learnt = [], len(self)
             lo = hi
         for m in matches:
             report.pairs[m.relation] = report.pairs.get(m.relation, 0) + 1

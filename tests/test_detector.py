@@ -5,6 +5,7 @@ import itertools
 import os
 import json
 
+import numpy as np
 import pytest
 import regex
 from hypothesis import given, settings
@@ -266,6 +267,34 @@ def test_a_text_pages_publication_stamp_gives_its_day(stamp, day):
 
     assert text_published(f"Headline\nBy Jane Doe\n{stamp}\nThe bank raised rates on Tuesday.") == day
     assert text_published("\n".join(["Menu line"] * 15 + [stamp])) is None  # only near the top
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.integers(0, 5), min_size=1, max_size=14), st.integers(1, 4))
+def test_copies_count_once_in_document_frequencies_of_a_scan_a_fit_and_a_stream(picks, batch_size):
+    texts = [news_text(40 + k, 6) for k in range(6)]
+    docs = [Document(f"d{i}", texts[k]) for i, k in enumerate(picks)]
+    scanned = Detector(batch_size=batch_size)
+    list(scanned.scan(docs))  # copies fall in one batch or in different ones
+    alone = Detector().fit(texts[k] for k in sorted(set(picks)))
+    fitted = Detector().fit(d.text for d in docs)
+    assert scanned.document_frequency.n_docs == fitted.document_frequency.n_docs == len(set(picks))
+    assert np.array_equal(scanned.document_frequency.counts, alone.document_frequency.counts)
+    assert np.array_equal(fitted.document_frequency.counts, alone.document_frequency.counts)
+    # a stream learning its weights folds blocks of batch_size documents (at most 16 at first)
+    streamed = docs + [Document(f"e{i}", news_text(60 + i, 6)) for i in range(16)]
+    index = Detector(batch_size=batch_size).stream()
+    index.add_many(streamed)
+    folded = len(streamed) - len(streamed) % batch_size
+    assert index.document_frequency.n_docs == len({d.text for d in streamed[:folded]})
+
+
+def test_a_source_copied_in_the_corpus_is_still_named_the_rewrites_source(seeds_dir):
+    # two more copies made the source's words look common: its direction was lost (asymmetry 0.093)
+    copies = [Document(f"copy{k}.txt", (seeds_dir / SOURCE).read_text()) for k in range(2)]
+    found = {(m.a, m.b): (m.relation, m.source) for m in Detector().scan(list(read_paths([seeds_dir])) + copies)}
+    assert found[(REWRITE, SOURCE)] == ("rewrite", SOURCE)
+    assert found[(REWRITE, "copy0.txt")] == ("rewrite", "copy0.txt")
 
 
 def test_char_shingles_configuration_works():
