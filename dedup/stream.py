@@ -86,7 +86,7 @@ class StreamIndex:
         self.config = cfg = config or DedupConfig()
         self._learns_weights = document_frequency is None or document_frequency.n_docs == 0
         self.document_frequency = DocumentFrequency() if self._learns_weights else document_frequency
-        self._block_stems: list[np.ndarray] = []  # learning: distinct stems of the current block's new texts
+        self._block_stems: list[tuple[np.ndarray, np.ndarray]] = []  # learning: (offsets, stems) of the block's new texts
         self._learnt = 0  # learning: documents whose block is folded into the weights
         self.report = ScanReport()
         self._position: dict[str, int] = {}
