@@ -296,8 +296,8 @@ def render_verdict(match: Match, name_a: str, name_b: str) -> str:
 
 
 def _input_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="+", help="directories of text files and JSON Lines shards, .jsonl / .jsonl.gz files, "
-                                                 "or - for JSON Lines on stdin")
+    parser.add_argument("paths", nargs="+", help="directories of text, JSON and JSON Lines files, .jsonl / .jsonl.gz / "
+                                                 ".json files, or - for JSON Lines on stdin")
     parser.add_argument("-o", "--output", help="write pairs here instead of stdout")
     parser.add_argument("--id-field", action="append", default=None,
                         help="JSON field with a record's id (repeatable; default: the first present of id, url)")

@@ -115,7 +115,7 @@ class Detector:
         for lo in range(0, len(texts), cfg.batch_size):
             batch, _, _ = shingle_batch([clean_text(t) for t in texts[lo : lo + cfg.batch_size]], cfg)
             new = distinct.first(fingerprints(batch.hash, batch.offsets))  # copies count once, as in a scan
-            self.document_frequency.add(*pipeline.distinct_per_segment(*content_stems(batch), new))
+            self.document_frequency.add_tally(*pipeline.tally_of(*content_stems(batch), new), len(new))
         return self
 
     def compare(self, a: str | bytes, b: str | bytes, published_a=None, published_b=None,

@@ -104,10 +104,14 @@ class DistinctTexts:
 
     def first(self, fingerprints: np.ndarray) -> np.ndarray:
         """Rows whose text is new (the first of its copies), which are then counted as seen."""
-        rows = []
-        for row, fingerprint in enumerate(fingerprints.tolist()):
-            if fingerprint not in self._seen:
-                self._seen.add(fingerprint)
-                rows.append(row)
-        return np.array(rows, np.intp)
+        rows = first_copies(fingerprints)
+        new = np.array([row for row, fingerprint in zip(rows.tolist(), fingerprints[rows].tolist())
+                        if fingerprint not in self._seen], np.intp)
+        self._seen.update(fingerprints[new].tolist())
+        return new
+
+
+def first_copies(fingerprints: np.ndarray) -> np.ndarray:
+    """Rows of the first document with each text, in order: copies within an array count once."""
+    return np.sort(np.unique(fingerprints, return_index=True)[1])
 

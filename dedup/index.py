@@ -195,8 +195,6 @@ class GrowingBuckets:
             lo, hi = np.searchsorted(run_keys, sorted_keys, "left"), np.searchsorted(run_keys, sorted_keys, "right")
             key_of.append(np.repeat(by_key, hi - lo))
             docs.append(run_docs[ranges(lo, hi - lo)])
-        if not docs:
-            return np.zeros((0, 2), np.int64)
         key_of, found = np.concatenate(key_of), np.concatenate(docs).astype(np.int64)
         earlier = found < np.asarray(before, np.int64)[key_of // width]
         key_of, found = key_of[earlier], found[earlier]

@@ -9,13 +9,15 @@ Cleaning reduces a page given as HTML to its text (:func:`html_to_text`),
 decodes HTML character references left in scraped text (``&amp;``,
 ``&#233;``), repairs mojibake (UTF-8 text misread as cp1252: ``Putinâ€™s``),
 removes invisible format characters (soft hyphens, zero-width spaces), applies
-Unicode NFKC, unifies line ends (CRLF, CR, NEL, U+2028/9) and drops scraped page furniture line by line with general rules: share and
-like counters, calls to action ("Read more", "Subscribe"), cookie notices, photo and agency
-credits, teasers ("Related: ...", "ALSO READ | ..."), reading aids ("5 min read"), bylines,
-publication stamps, wire sign-offs ("Reporting by ...; Editing by ..."), breadcrumbs,
-"Advertisement", copyright lines, bars of links, short all-caps section labels, lists of other stories' headlines under a heading ("Related
-stories", "More from ...", "You may also like"), and a trailing run of short
-navigation lines.
+Unicode NFKC, unifies line ends (CRLF, CR, NEL, U+2028/9) and drops scraped
+page furniture line by line with general rules: share and like counters, calls
+to action ("Read more", "Subscribe"), cookie notices, photo and agency credits,
+teasers ("Related: ...", "ALSO READ | ..."), reading aids ("5 min read"),
+bylines, publication stamps, wire sign-offs ("Reporting by ...; Editing by
+..."), breadcrumbs, "Advertisement", copyright lines, bars of links, short
+all-caps section labels, lists of other stories' headlines under a heading
+("Related stories", "More from ...", "You may also like"), and a trailing run
+of short navigation lines.
 
 >>> clean_text("Armenia froze its role.\\r\\n\\r\\n0 I like it\\nRead More")
 'Armenia froze its role.'
@@ -284,8 +286,9 @@ def repair_mojibake(text: str) -> str:
 
 
 def clean_text(text: str) -> str:
-    """An HTML page reduced to its text, character references decoded, mojibake repaired, NFKC, unified line ends,
-    page furniture removed, hard-wrapped paragraphs joined. Keeps case and sentence punctuation."""
+    """An HTML page reduced to its text, character references decoded, mojibake repaired, invisible
+    characters removed, NFKC, unified line ends, page furniture removed, hard-wrapped paragraphs
+    joined. Keeps case and sentence punctuation."""
     if looks_like_html(text):
         text = html_to_text(text)
     if "&" in text and _CHARACTER_REFERENCE.search(text):  # "Procter &amp; Gamble" is "Procter & Gamble"

@@ -14,7 +14,7 @@ import numpy as np
 
 from dedup.arrays import unique
 from dedup.config import DedupConfig
-from dedup.frequency import DistinctTexts, DocumentFrequency, tally
+from dedup.frequency import DistinctTexts, DocumentFrequency, first_copies, tally
 from dedup.hashing import cache_powers
 from dedup.index import band_keys, optimal_bands, pairs_from_bands
 from dedup.io import parse_date
@@ -151,13 +151,14 @@ def sign_records(cfg: DedupConfig, records: list[Record], spool: Spool) -> Signe
     out.fingerprints, out.copy_sketches, out.copy_keys = signed.fingerprints, signed.copy_sketches, signed.copy_keys
     out.content_words = signed.content_words
     out.stems = spool.write_segments(signed.stem_offsets, signed.stems)
-    out.stem_tally = tally(distinct_per_segment(signed.stem_offsets, signed.stems, first_copies(signed.fingerprints))[1])
+    out.stem_tally = tally_of(signed.stem_offsets, signed.stems, first_copies(signed.fingerprints))
     return out
 
 
-def first_copies(fingerprints: np.ndarray) -> np.ndarray:
-    """Rows of the first document with each text, in order: copies within a batch count once."""
-    return np.sort(np.unique(fingerprints, return_index=True)[1])
+def tally_of(offsets: np.ndarray, stems: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The document-frequency :func:`~dedup.frequency.tally` of the documents ``rows`` of
+    (offsets, stems) segments."""
+    return tally(distinct_per_segment(offsets, stems, rows)[1])
 
 
 def count_texts(df: DocumentFrequency, distinct: DistinctTexts, batch: SignedBatch) -> None:
@@ -167,7 +168,7 @@ def count_texts(df: DocumentFrequency, distinct: DistinctTexts, batch: SignedBat
     counted = np.setdiff1d(in_batch, distinct.first(batch.fingerprints))  # copies of earlier batches' texts
     df.add_tally(*batch.stem_tally, len(in_batch))
     if len(counted):
-        slots, counts = tally(distinct_per_segment(*batch.stems.read(), counted)[1])
+        slots, counts = tally_of(*batch.stems.read(), counted)
         df.add_tally(slots, -counts, -len(counted))
 
 
